@@ -1,0 +1,57 @@
+/* api.h — the control plane's HTTP API: health, metrics, token validation,
+ * the REST token endpoint and Twirp RoomService. tbApiDispatch routes one
+ * parsed request (http/http.h) to its handler. Everything here runs on the
+ * control-plane thread and does no socket I/O. */
+#ifndef TB_API_H
+#define TB_API_H
+
+#include <stdint.h>
+
+#include "auth/token.h"
+#include "config/config.h"
+#include "http/http.h"
+#include "metrics/metrics.h"
+#include "room/registry.h"
+
+typedef int64_t (*tbClockFn)(void *ctx); /* unix time in milliseconds */
+
+typedef struct tbApi {
+    const tbConfig *config;
+    tbRegistry *registry;
+    tbMetrics *metrics;
+    tbClockFn now_ms;
+    void *clock_ctx;
+    int64_t started_ms;
+    const char *version;
+    const char *srtp_backend;
+} tbApi;
+
+void tbApiDispatch(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
+
+static inline int64_t tbApiNowMs(const tbApi *api) { return api->now_ms(api->clock_ctx); }
+
+/* Authentication shared by the handlers (api/auth.c). */
+typedef enum tbApiAuth {
+    TB_API_AUTH_NONE = 0,       /* no credentials presented */
+    TB_API_AUTH_OK,
+    TB_API_AUTH_INVALID,        /* presented but wrong; `why` says how */
+} tbApiAuth;
+
+/* Bearer JWT from `Authorization: Bearer`, or (when allow_query) the
+ * access_token query argument. Counts the result in the metrics. */
+tbApiAuth tbApiBearer(tbApi *api, const tbHttpRequest *req, bool allow_query, tbClaims *claims,
+                      char *why, size_t whylen);
+/* HTTP Basic api_key:api_secret. On success *api_key points into the config. */
+tbApiAuth tbApiBasic(tbApi *api, const tbHttpRequest *req, const char **api_key, char *why,
+                     size_t whylen);
+
+/* Handlers. */
+void tbApiRoot(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
+void tbApiHealthz(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
+void tbApiMetrics(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
+void tbApiValidate(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
+void tbApiValidateV1(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
+void tbApiCreateToken(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
+void tbApiTwirp(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
+
+#endif

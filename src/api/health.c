@@ -1,0 +1,48 @@
+/* health.c — liveness and observability routes: `/` (LiveKit's health check,
+ * body "OK"), `/healthz` (JSON status) and `/metrics` (Prometheus). */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "api/api.h"
+
+void tbApiRoot(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp) {
+    (void)api;
+    (void)req;
+    tbHttpRespondText(resp, 200, "OK");
+}
+
+void tbApiHealthz(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp) {
+    (void)req;
+    json_t *j = json_pack("{s:s, s:s, s:s, s:f, s:I, s:I, s:s}", "status", "ok", "version",
+                          api->version, "srtp", api->srtp_backend, "uptime_s",
+                          (double)(tbApiNowMs(api) - api->started_ms) / 1000.0, "rooms",
+                          (json_int_t)api->registry->num_rooms, "participants",
+                          (json_int_t)tbRegistryParticipantCount(api->registry), "state",
+                          api->config->redis.address ? "redis" : "memory");
+    tbHttpRespondJson(resp, 200, j);
+}
+
+static uint64_t residentBytes(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, rss = 0;
+    if (!f) return 0;
+    if (fscanf(f, "%lu %lu", &size, &rss) != 2) rss = 0;
+    fclose(f);
+    return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+void tbApiMetrics(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp) {
+    (void)req;
+    tbMetricsSnapshot s = {
+        .version = api->version,
+        .srtp_backend = api->srtp_backend,
+        .rooms = api->registry->num_rooms,
+        .participants = tbRegistryParticipantCount(api->registry),
+        .uptime_s = (double)(tbApiNowMs(api) - api->started_ms) / 1000.0,
+        .rss_bytes = residentBytes(),
+    };
+    resp->body.len = 0;
+    tbMetricsRender(api->metrics, &s, &resp->body);
+    resp->status = 200;
+    snprintf(resp->content_type, sizeof resp->content_type, "text/plain; version=0.0.4");
+}

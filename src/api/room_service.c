@@ -1,0 +1,252 @@
+/* room_service.c — LiveKit's Twirp RoomService on this node's registry:
+ * CreateRoom, ListRooms, DeleteRoom, ListParticipants, GetParticipant,
+ * RemoveParticipant, MutePublishedTrack, UpdateParticipant,
+ * UpdateRoomMetadata. Grant rules as livekit-server's: roomCreate for
+ * Create/Delete, roomList for List, roomAdmin for the named room otherwise;
+ * a missing grant is `unauthenticated` (401), as LiveKit answers it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/twirp.h"
+#include "livekit_room.pb-c.h"
+#include "room/room_proto.h"
+
+#define DENIED "permissions denied"
+
+static int needAdmin(const tbClaims *c, const char *room, tbTwirpError *err) {
+    if (c->video.room_admin && c->video.room && strcmp(c->video.room, room) == 0) return 0;
+    return tbTwirpFail(err, "unauthenticated", DENIED " (needs roomAdmin for room `%s`)", room);
+}
+
+static int checkMetadata(const tbApi *api, const char *md, tbTwirpError *err) {
+    int max = api->config->limit.max_metadata_size;
+    if (max > 0 && md && strlen(md) > (size_t)max)
+        return tbTwirpFail(err, "invalid_argument", "metadata size exceeds limits: max %d bytes",
+                           max);
+    return 0;
+}
+
+static tbRoom *findRoom(tbApi *api, const char *name, tbTwirpError *err) {
+    tbRoom *room = tbRegistryFind(api->registry, name);
+    if (!room) tbTwirpFail(err, "not_found", "requested room does not exist: `%s`", name);
+    return room;
+}
+
+static tbParticipant *findParticipant(tbApi *api, const char *room_name, const char *identity,
+                                      tbTwirpError *err) {
+    tbRoom *room = findRoom(api, room_name, err);
+    if (!room) return NULL;
+    tbParticipant *p = tbRoomFindParticipant(room, identity);
+    if (!p) tbTwirpFail(err, "not_found", "participant does not exist: `%s`", identity);
+    return p;
+}
+
+static ProtobufCMessage *roomMessage(tbApi *api, const tbRoom *room) {
+    const tbStrList *codecs = &api->config->room.enabled_codecs;
+    return (ProtobufCMessage *)tbRoomToProto(room, codecs->items, codecs->len);
+}
+
+static int createRoom(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
+                      ProtobufCMessage **out, tbTwirpError *err) {
+    const Livekit__CreateRoomRequest *req = (const void *)m;
+    int maxlen = api->config->limit.max_room_name_length;
+    if (!c->video.room_create)
+        return tbTwirpFail(err, "unauthenticated", DENIED " (needs roomCreate)");
+    if (!*req->name) return tbTwirpFail(err, "invalid_argument", "no room name");
+    if (maxlen > 0 && strlen(req->name) > (size_t)maxlen)
+        return tbTwirpFail(err, "invalid_argument",
+                           "room name length exceeds limits: max length %d", maxlen);
+    if (checkMetadata(api, req->metadata, err)) return -1;
+    tbRoomOptions o = {req->name, req->metadata, req->empty_timeout, req->departure_timeout,
+                       req->max_participants};
+    bool created = false;
+    tbRoom *room = tbRegistryCreate(api->registry, &o, tbApiNowMs(api), &created);
+    if (!room) return tbTwirpFail(err, "internal", "out of memory");
+    if (created) api->metrics->rooms_created++;
+    *out = roomMessage(api, room);
+    return 0;
+}
+
+static bool nameListed(const Livekit__ListRoomsRequest *req, const char *name) {
+    if (req->n_names == 0) return true;
+    for (size_t i = 0; i < req->n_names; i++)
+        if (strcmp(req->names[i], name) == 0) return true;
+    return false;
+}
+
+static int listRooms(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
+                     ProtobufCMessage **out, tbTwirpError *err) {
+    const Livekit__ListRoomsRequest *req = (const void *)m;
+    if (!c->video.room_list)
+        return tbTwirpFail(err, "unauthenticated", DENIED " (needs roomList)");
+    Livekit__ListRoomsResponse *res = malloc(sizeof *res);
+    if (!res) return tbTwirpFail(err, "internal", "out of memory");
+    livekit__list_rooms_response__init(res);
+    *out = (ProtobufCMessage *)res;
+    size_t n = api->registry->num_rooms;
+    if (n && !(res->rooms = calloc(n, sizeof *res->rooms)))
+        return tbTwirpFail(err, "internal", "out of memory");
+    for (tbRoom *room = api->registry->rooms; room; room = room->next)
+        if (nameListed(req, room->name))
+            res->rooms[res->n_rooms++] = (Livekit__Room *)roomMessage(api, room);
+    return 0;
+}
+
+static int deleteRoom(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
+                      ProtobufCMessage **out, tbTwirpError *err) {
+    const Livekit__DeleteRoomRequest *req = (const void *)m;
+    if (!c->video.room_create)
+        return tbTwirpFail(err, "unauthenticated", DENIED " (needs roomCreate)");
+    /* participants' sessions are closed by signaling once it exists */
+    if (!tbRegistryDelete(api->registry, req->room))
+        return tbTwirpFail(err, "not_found", "requested room does not exist: `%s`", req->room);
+    api->metrics->rooms_closed++;
+    Livekit__DeleteRoomResponse *res = malloc(sizeof *res);
+    if (!res) return tbTwirpFail(err, "internal", "out of memory");
+    livekit__delete_room_response__init(res);
+    *out = (ProtobufCMessage *)res;
+    return 0;
+}
+
+static int listParticipants(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
+                            ProtobufCMessage **out, tbTwirpError *err) {
+    const Livekit__ListParticipantsRequest *req = (const void *)m;
+    if (needAdmin(c, req->room, err)) return -1;
+    tbRoom *room = findRoom(api, req->room, err);
+    if (!room) return -1;
+    Livekit__ListParticipantsResponse *res = malloc(sizeof *res);
+    if (!res) return tbTwirpFail(err, "internal", "out of memory");
+    livekit__list_participants_response__init(res);
+    *out = (ProtobufCMessage *)res;
+    if (room->num_participants &&
+        !(res->participants = calloc(room->num_participants, sizeof *res->participants)))
+        return tbTwirpFail(err, "internal", "out of memory");
+    for (tbParticipant *p = room->participants; p; p = p->next)
+        res->participants[res->n_participants++] = tbParticipantToProto(p);
+    return 0;
+}
+
+static int getParticipant(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
+                          ProtobufCMessage **out, tbTwirpError *err) {
+    const Livekit__RoomParticipantIdentity *req = (const void *)m;
+    if (needAdmin(c, req->room, err)) return -1;
+    tbParticipant *p = findParticipant(api, req->room, req->identity, err);
+    if (!p) return -1;
+    *out = (ProtobufCMessage *)tbParticipantToProto(p);
+    return *out ? 0 : tbTwirpFail(err, "internal", "out of memory");
+}
+
+static int removeParticipant(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
+                             ProtobufCMessage **out, tbTwirpError *err) {
+    const Livekit__RoomParticipantIdentity *req = (const void *)m;
+    if (needAdmin(c, req->room, err)) return -1;
+    tbRoom *room = findRoom(api, req->room, err);
+    if (!room) return -1;
+    /* the participant's session gets a leave from signaling once it exists */
+    if (!tbRoomRemoveParticipant(room, req->identity, tbApiNowMs(api)))
+        return tbTwirpFail(err, "not_found", "participant does not exist: `%s`", req->identity);
+    Livekit__RemoveParticipantResponse *res = malloc(sizeof *res);
+    if (!res) return tbTwirpFail(err, "internal", "out of memory");
+    livekit__remove_participant_response__init(res);
+    *out = (ProtobufCMessage *)res;
+    return 0;
+}
+
+static int mutePublishedTrack(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
+                              ProtobufCMessage **out, tbTwirpError *err) {
+    const Livekit__MuteRoomTrackRequest *req = (const void *)m;
+    if (needAdmin(c, req->room, err)) return -1;
+    tbParticipant *p = findParticipant(api, req->room, req->identity, err);
+    if (!p) return -1;
+    tbTrack *t = tbParticipantFindTrack(p, req->track_sid);
+    if (!t) return tbTwirpFail(err, "not_found", "track is not found: `%s`", req->track_sid);
+    /* LiveKit refuses remote unmute unless room.enable_remote_unmute */
+    if (!req->muted && t->muted)
+        return tbTwirpFail(err, "failed_precondition", "remote unmute not enabled");
+    t->muted = req->muted;
+    p->version++;
+    Livekit__MuteRoomTrackResponse *res = malloc(sizeof *res);
+    if (!res) return tbTwirpFail(err, "internal", "out of memory");
+    livekit__mute_room_track_response__init(res);
+    res->track = tbTrackToProto(t);
+    *out = (ProtobufCMessage *)res;
+    return 0;
+}
+
+static void applyAttributes(tbParticipant *p, const Livekit__UpdateParticipantRequest *req) {
+    /* LiveKit merges: an empty value deletes the attribute */
+    for (size_t i = 0; i < req->n_attributes; i++) {
+        const char *k = req->attributes[i]->key, *v = req->attributes[i]->value;
+        if (!v || !*v)
+            json_object_del(p->attributes, k);
+        else
+            json_object_set_new(p->attributes, k, json_string(v));
+    }
+    if (req->n_attributes) p->version++;
+}
+
+static void applyPermission(tbParticipant *p, const Livekit__ParticipantPermission *pp) {
+    p->permission.can_subscribe = pp->can_subscribe;
+    p->permission.can_publish = pp->can_publish;
+    p->permission.can_publish_data = pp->can_publish_data;
+    p->permission.hidden = pp->hidden;
+    p->permission.can_update_metadata = pp->can_update_metadata;
+    p->version++;
+}
+
+static int updateParticipant(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
+                             ProtobufCMessage **out, tbTwirpError *err) {
+    const Livekit__UpdateParticipantRequest *req = (const void *)m;
+    if (checkMetadata(api, req->metadata, err)) return -1;
+    if (needAdmin(c, req->room, err)) return -1;
+    tbParticipant *p = findParticipant(api, req->room, req->identity, err);
+    if (!p) return -1;
+    if (*req->metadata) tbParticipantSetMetadata(p, req->metadata);
+    if (*req->name) tbParticipantSetName(p, req->name);
+    if (req->permission) applyPermission(p, req->permission);
+    applyAttributes(p, req);
+    *out = (ProtobufCMessage *)tbParticipantToProto(p);
+    return *out ? 0 : tbTwirpFail(err, "internal", "out of memory");
+}
+
+static int updateRoomMetadata(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
+                              ProtobufCMessage **out, tbTwirpError *err) {
+    const Livekit__UpdateRoomMetadataRequest *req = (const void *)m;
+    if (checkMetadata(api, req->metadata, err)) return -1;
+    if (needAdmin(c, req->room, err)) return -1;
+    tbRoom *room = findRoom(api, req->room, err);
+    if (!room) return -1;
+    tbRoomSetMetadata(room, req->metadata);
+    *out = roomMessage(api, room);
+    return 0;
+}
+
+/* Methods of the service that tribune does not offer yet answer
+ * `unimplemented` (501) instead of `bad_route`, so callers can tell. */
+static int notYet(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
+                  ProtobufCMessage **out, tbTwirpError *err) {
+    (void)api, (void)c, (void)out;
+    return tbTwirpFail(err, "unimplemented", "%s is not implemented by tribune yet",
+                       m->descriptor->name);
+}
+
+static const tbTwirpMethod roomMethods[] = {
+    {"CreateRoom", &livekit__create_room_request__descriptor, createRoom},
+    {"ListRooms", &livekit__list_rooms_request__descriptor, listRooms},
+    {"DeleteRoom", &livekit__delete_room_request__descriptor, deleteRoom},
+    {"ListParticipants", &livekit__list_participants_request__descriptor, listParticipants},
+    {"GetParticipant", &livekit__room_participant_identity__descriptor, getParticipant},
+    {"RemoveParticipant", &livekit__room_participant_identity__descriptor, removeParticipant},
+    {"MutePublishedTrack", &livekit__mute_room_track_request__descriptor, mutePublishedTrack},
+    {"UpdateParticipant", &livekit__update_participant_request__descriptor, updateParticipant},
+    {"UpdateRoomMetadata", &livekit__update_room_metadata_request__descriptor,
+     updateRoomMetadata},
+    {"UpdateSubscriptions", &livekit__update_subscriptions_request__descriptor, notYet},
+    {"SendData", &livekit__send_data_request__descriptor, notYet},
+};
+
+const tbTwirpService tbRoomService = {
+    "/twirp/livekit.RoomService/",
+    roomMethods,
+    sizeof roomMethods / sizeof roomMethods[0],
+};

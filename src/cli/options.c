@@ -1,0 +1,153 @@
+/* options.c — server flags (getopt_long) and building the effective config
+ * from defaults, YAML, environment and flags, in livekit-server's order. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+void tbCliUsage(FILE *out) {
+    fprintf(out,
+            "usage: tribune [options]\n"
+            "       tribune token create --room ROOM --identity ID [token options]\n"
+            "\n"
+            "  --config FILE         LiveKit-style YAML config file\n"
+            "  --config-body YAML    config as a string (env LIVEKIT_CONFIG)\n"
+            "  --dev                 development mode: devkey/secret, loopback, UDP 7882\n"
+            "  --bind ADDR           address to listen on (repeatable)\n"
+            "  --node-ip IP          IP advertised to clients (env NODE_IP)\n"
+            "  --udp-port N|A-B      media UDP port or range (env UDP_PORT)\n"
+            "  --redis-host H:P      Redis address (env REDIS_HOST; REDIS_PASSWORD)\n"
+            "  --keys \"k: s\"         API keys (env LIVEKIT_KEYS)\n"
+            "  --check-config        validate, print the effective config, exit\n"
+            "  --version             print the version and exit\n");
+}
+
+enum { OPT_CONFIG = 1, OPT_BODY, OPT_DEV, OPT_BIND, OPT_NODE_IP, OPT_UDP, OPT_REDIS, OPT_KEYS,
+       OPT_CHECK, OPT_VERSION, OPT_HELP };
+
+int tbCliParse(int argc, char **argv, tbCliOptions *o, FILE *err) {
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"config-body", required_argument, NULL, OPT_BODY},
+        {"dev", no_argument, NULL, OPT_DEV},
+        {"bind", required_argument, NULL, OPT_BIND},
+        {"node-ip", required_argument, NULL, OPT_NODE_IP},
+        {"udp-port", required_argument, NULL, OPT_UDP},
+        {"redis-host", required_argument, NULL, OPT_REDIS},
+        {"keys", required_argument, NULL, OPT_KEYS},
+        {"check-config", no_argument, NULL, OPT_CHECK},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof *o);
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_CONFIG: o->config_file = optarg; break;
+        case OPT_BODY: o->config_body = optarg; break;
+        case OPT_DEV: o->dev = true; break;
+        case OPT_BIND:
+            if (o->num_binds == TB_CLI_MAX_BINDS) {
+                fprintf(err, "tribune: at most %d --bind addresses\n", TB_CLI_MAX_BINDS);
+                return -1;
+            }
+            o->binds[o->num_binds++] = optarg;
+            break;
+        case OPT_NODE_IP: o->node_ip = optarg; break;
+        case OPT_UDP: o->udp_port = optarg; break;
+        case OPT_REDIS: o->redis_host = optarg; break;
+        case OPT_KEYS: o->keys = optarg; break;
+        case OPT_CHECK: o->check_config = true; break;
+        case OPT_VERSION: o->version = true; break;
+        case OPT_HELP:
+        case 'h': o->help = true; break;
+        default:
+            fprintf(err, "tribune: unknown or incomplete option `%s` (see --help)\n",
+                    argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(err, "tribune: unexpected argument `%s` (see --help)\n", argv[optind]);
+        return -1;
+    }
+    if (o->config_file && o->config_body) {
+        fprintf(err, "tribune: --config and --config-body are exclusive\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void addError(tbConfigErrors *errs, const char *fmt, const char *a, const char *b) {
+    if (errs->len == TB_CONFIG_MAX_ERRORS) {
+        errs->dropped++;
+        return;
+    }
+    snprintf(errs->items[errs->len++].msg, sizeof errs->items[0].msg, fmt, a, b);
+}
+
+/* --udp-port / UDP_PORT: "7882" or "50000-60000", as the YAML key. */
+static void applyUdpPort(tbConfig *cfg, const char *v, const char *src, tbConfigErrors *errs) {
+    char yaml[128];
+    snprintf(yaml, sizeof yaml, "rtc:\n  udp_port: %s\n", v);
+    if (strpbrk(v, "\n:#{}[]&*!|>'\"%@`"))
+        addError(errs, "%s: invalid UDP port `%s` (expected N or START-END)", src, v);
+    else
+        tbConfigLoadYaml(cfg, yaml, strlen(yaml), src, errs);
+}
+
+static const char *flagOrEnv(const char *flag, const char *env) {
+    if (flag) return flag;
+    const char *e = getenv(env);
+    return e && *e ? e : NULL;
+}
+
+static void applyOverrides(const tbCliOptions *o, tbConfig *cfg, tbConfigErrors *errs) {
+    const char *v;
+    if ((v = flagOrEnv(o->keys, "LIVEKIT_KEYS"))) {
+        for (size_t i = 0; i < cfg->keys.len; i++) {
+            free(cfg->keys.items[i].key);
+            free(cfg->keys.items[i].value);
+        }
+        cfg->keys.len = 0;
+        tbConfigParseKeys(cfg, v, o->keys ? "--keys" : "LIVEKIT_KEYS", errs);
+    }
+    if ((v = flagOrEnv(o->node_ip, "NODE_IP"))) tbConfigSetStr(&cfg->rtc.node_ip, v);
+    if ((v = flagOrEnv(o->udp_port, "UDP_PORT")))
+        applyUdpPort(cfg, v, o->udp_port ? "--udp-port" : "UDP_PORT", errs);
+    if ((v = flagOrEnv(o->redis_host, "REDIS_HOST"))) tbConfigSetStr(&cfg->redis.address, v);
+    if ((v = flagOrEnv(NULL, "REDIS_PASSWORD"))) tbConfigSetStr(&cfg->redis.password, v);
+    if (o->num_binds > 0) {
+        tbStrListClear(&cfg->bind_addresses);
+        for (int i = 0; i < o->num_binds; i++) tbStrListAppend(&cfg->bind_addresses, o->binds[i]);
+    }
+}
+
+int tbCliBuildConfig(const tbCliOptions *o, tbConfig *cfg, tbConfigErrors *errs) {
+    memset(errs, 0, sizeof *errs);
+    if (o->dev)
+        tbConfigInitDev(cfg);
+    else
+        tbConfigInitDefaults(cfg);
+    const char *body = flagOrEnv(o->config_body, "LIVEKIT_CONFIG");
+    if (o->config_file)
+        tbConfigLoadFile(cfg, o->config_file, errs);
+    else if (body)
+        tbConfigLoadYaml(cfg, body, strlen(body),
+                         o->config_body ? "<config-body>" : "<LIVEKIT_CONFIG>", errs);
+    applyOverrides(o, cfg, errs);
+    if (o->dev && cfg->keys.len == 0) tbConfigParseKeys(cfg, "devkey: secret", "--dev", errs);
+    if (cfg->key_file) tbConfigLoadKeyFile(cfg, cfg->key_file, errs);
+    tbConfigValidate(cfg, errs);
+    return errs->len == 0 ? 0 : -1;
+}
+
+void tbCliPrintErrors(const tbConfigErrors *errs, FILE *out) {
+    for (size_t i = 0; i < errs->wlen; i++) fprintf(out, "warning: %s\n", errs->warnings[i].msg);
+    for (size_t i = 0; i < errs->len; i++) fprintf(out, "error: %s\n", errs->items[i].msg);
+    if (errs->dropped) fprintf(out, "error: ... and %zu more\n", errs->dropped);
+}

@@ -1,0 +1,63 @@
+/* metrics.c — counters and Prometheus text rendering; see metrics.h. */
+#include "metrics/metrics.h"
+
+#include <string.h>
+
+void tbMetricsCountHttp(tbMetrics *m, const char *route, int status) {
+    for (size_t i = 0; i < m->num_http; i++) {
+        if (m->http[i].status == status && strcmp(m->http[i].route, route) == 0) {
+            m->http[i].n++;
+            return;
+        }
+    }
+    if (m->num_http == TB_METRICS_MAX_HTTP) {
+        m->http_overflow++;
+        return;
+    }
+    m->http[m->num_http++] = (tbHttpCount){route, status, 1};
+}
+
+void tbMetricsCountToken(tbMetrics *m, int result) {
+    if (result >= 0 && result < TB_TOKEN_RESULTS) m->token_results[result]++;
+}
+
+const char *tbMetricsTokenResultName(int result) {
+    if (result == TB_TOKEN_RESULT_MISSING) return "missing";
+    return tbTokenStatusName((tbTokenStatus)result);
+}
+
+static void header(tbSbuf *o, const char *name, const char *type, const char *help) {
+    tbSbufPrintf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void tbMetricsRender(const tbMetrics *m, const tbMetricsSnapshot *s, tbSbuf *o) {
+    header(o, "tribune_build_info", "gauge", "Build information.");
+    tbSbufPrintf(o, "tribune_build_info{version=\"%s\",srtp=\"%s\"} 1\n", s->version,
+                 s->srtp_backend);
+    header(o, "tribune_uptime_seconds", "gauge", "Seconds since start.");
+    tbSbufPrintf(o, "tribune_uptime_seconds %.3f\n", s->uptime_s);
+    header(o, "tribune_rooms", "gauge", "Rooms open on this node.");
+    tbSbufPrintf(o, "tribune_rooms %zu\n", s->rooms);
+    header(o, "tribune_participants", "gauge", "Participants in rooms on this node.");
+    tbSbufPrintf(o, "tribune_participants %zu\n", s->participants);
+    header(o, "tribune_rooms_created_total", "counter", "Rooms created.");
+    tbSbufPrintf(o, "tribune_rooms_created_total %llu\n", (unsigned long long)m->rooms_created);
+    header(o, "tribune_rooms_closed_total", "counter", "Rooms closed.");
+    tbSbufPrintf(o, "tribune_rooms_closed_total %llu\n", (unsigned long long)m->rooms_closed);
+    header(o, "tribune_http_requests_total", "counter", "HTTP requests by route and status.");
+    for (size_t i = 0; i < m->num_http; i++)
+        tbSbufPrintf(o, "tribune_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                     m->http[i].route, m->http[i].status, (unsigned long long)m->http[i].n);
+    if (m->http_overflow)
+        tbSbufPrintf(o, "tribune_http_requests_total{route=\"other\",status=\"other\"} %llu\n",
+                     (unsigned long long)m->http_overflow);
+    header(o, "tribune_token_validations_total", "counter", "Access token checks by result.");
+    for (int r = 0; r < TB_TOKEN_RESULTS; r++)
+        tbSbufPrintf(o, "tribune_token_validations_total{result=\"%s\"} %llu\n",
+                     tbMetricsTokenResultName(r), (unsigned long long)m->token_results[r]);
+    if (s->rss_bytes) {
+        header(o, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+        tbSbufPrintf(o, "process_resident_memory_bytes %llu\n",
+                     (unsigned long long)s->rss_bytes);
+    }
+}

@@ -1,0 +1,103 @@
+/* server.c — process lifecycle; see server.h. Everything here lives in one
+ * tbServer struct on tbServerRun's stack: no globals. */
+#include "server/server.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+#include <uv.h>
+
+#include "api/api.h"
+#include "http/server.h"
+#include "metrics/metrics.h"
+#include "room/registry.h"
+#include "tb_build_config.h"
+#include "util/log.h"
+
+typedef struct tbServer {
+    uv_loop_t loop;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t sweep;           /* closes rooms past their empty/departure timeout */
+    tbRegistry registry;
+    tbMetrics metrics;
+    tbApi api;
+    tbHttpServer http;
+    bool stopping;
+} tbServer;
+
+static int64_t wallClockMs(void *ctx) {
+    (void)ctx;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void onRoomClosed(void *ctx, const tbRoom *room) {
+    tbServer *s = ctx;
+    s->metrics.rooms_closed++;
+    tbInfo("room", "closed room %s (%s): empty", room->name, room->sid);
+}
+
+static void onSweep(uv_timer_t *t) {
+    tbServer *s = t->data;
+    tbRegistrySweep(&s->registry, wallClockMs(NULL), onRoomClosed, s);
+}
+
+static void stop(tbServer *s, const char *why) {
+    if (s->stopping) return;
+    s->stopping = true;
+    tbInfo("server", "%s: shutting down", why);
+    tbHttpServerStop(&s->http);
+    uv_close((uv_handle_t *)&s->sigint, NULL);
+    uv_close((uv_handle_t *)&s->sigterm, NULL);
+    uv_close((uv_handle_t *)&s->sweep, NULL);
+}
+
+static void onSignal(uv_signal_t *h, int signum) {
+    stop(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void logStartup(const tbConfig *cfg) {
+    tbInfo("server", "tribune %s starting%s", TB_VERSION, cfg->development ? " (dev mode)" : "");
+    tbInfo("server", "SRTP backend: %s", TB_SRTP_BACKEND);
+    tbInfo("server", "state store: %s", cfg->redis.address ? cfg->redis.address : "in-memory");
+    if (cfg->development && cfg->keys.len > 0)
+        tbInfo("server", "API key: %s (dev)", cfg->keys.items[0].key);
+}
+
+static void initServer(tbServer *s, const tbConfig *cfg) {
+    memset(s, 0, sizeof *s);
+    uv_loop_init(&s->loop);
+    tbRegistryInit(&s->registry, (tbRoomDefaults){(uint32_t)cfg->room.empty_timeout,
+                                                  (uint32_t)cfg->room.departure_timeout,
+                                                  (uint32_t)cfg->room.max_participants});
+    s->api = (tbApi){.config = cfg, .registry = &s->registry, .metrics = &s->metrics,
+                     .now_ms = wallClockMs, .started_ms = wallClockMs(NULL),
+                     .version = TB_VERSION, .srtp_backend = TB_SRTP_BACKEND};
+    uv_signal_init(&s->loop, &s->sigint);
+    uv_signal_init(&s->loop, &s->sigterm);
+    uv_timer_init(&s->loop, &s->sweep);
+    s->sigint.data = s->sigterm.data = s->sweep.data = s;
+}
+
+int tbServerRun(const tbConfig *cfg) {
+    tbServer s;
+    int rc = 0;
+    signal(SIGPIPE, SIG_IGN);
+    logStartup(cfg);
+    initServer(&s, cfg);
+    uv_signal_start(&s.sigint, onSignal, SIGINT);
+    uv_signal_start(&s.sigterm, onSignal, SIGTERM);
+    uv_timer_start(&s.sweep, onSweep, 1000, 1000);
+    if (tbHttpServerStart(&s.http, &s.loop, &s.api) != 0) {
+        rc = 1;
+        stop(&s, "start-up failed");
+    } else {
+        tbInfo("server", "ready");
+    }
+    uv_run(&s.loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&s.loop) != 0) tbWarn("server", "event loop closed with handles open");
+    tbRegistryFree(&s.registry);
+    tbInfo("server", "stopped");
+    return rc;
+}
