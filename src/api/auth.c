@@ -45,10 +45,11 @@ tbApiAuth tbApiBearer(tbApi *api, const tbHttpRequest *req, bool allow_query, tb
                                      tbApiNowMs(api) / 1000, claims, reason, sizeof reason);
     tbMetricsCountToken(api->metrics, st);
     if (st == TB_TOKEN_OK) return TB_API_AUTH_OK;
+    const char *r = strncmp(reason, "invalid token: ", 15) == 0 ? reason + 15 : reason;
     if (st == TB_TOKEN_UNKNOWN_KEY)
-        snprintf(why, whylen, "invalid API key: %s", reason);
+        snprintf(why, whylen, "invalid API key: %s", r);
     else
-        snprintf(why, whylen, "invalid authorization token: %s", reason);
+        snprintf(why, whylen, "invalid authorization token: %s", r);
     return TB_API_AUTH_INVALID;
 }
 

@@ -230,19 +230,20 @@ static int notYet(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
                        m->descriptor->name);
 }
 
+#define METHOD(name, desc, fn) {name, "/twirp/livekit.RoomService/" name, &desc, fn}
+
 static const tbTwirpMethod roomMethods[] = {
-    {"CreateRoom", &livekit__create_room_request__descriptor, createRoom},
-    {"ListRooms", &livekit__list_rooms_request__descriptor, listRooms},
-    {"DeleteRoom", &livekit__delete_room_request__descriptor, deleteRoom},
-    {"ListParticipants", &livekit__list_participants_request__descriptor, listParticipants},
-    {"GetParticipant", &livekit__room_participant_identity__descriptor, getParticipant},
-    {"RemoveParticipant", &livekit__room_participant_identity__descriptor, removeParticipant},
-    {"MutePublishedTrack", &livekit__mute_room_track_request__descriptor, mutePublishedTrack},
-    {"UpdateParticipant", &livekit__update_participant_request__descriptor, updateParticipant},
-    {"UpdateRoomMetadata", &livekit__update_room_metadata_request__descriptor,
-     updateRoomMetadata},
-    {"UpdateSubscriptions", &livekit__update_subscriptions_request__descriptor, notYet},
-    {"SendData", &livekit__send_data_request__descriptor, notYet},
+    METHOD("CreateRoom", livekit__create_room_request__descriptor, createRoom),
+    METHOD("ListRooms", livekit__list_rooms_request__descriptor, listRooms),
+    METHOD("DeleteRoom", livekit__delete_room_request__descriptor, deleteRoom),
+    METHOD("ListParticipants", livekit__list_participants_request__descriptor, listParticipants),
+    METHOD("GetParticipant", livekit__room_participant_identity__descriptor, getParticipant),
+    METHOD("RemoveParticipant", livekit__room_participant_identity__descriptor, removeParticipant),
+    METHOD("MutePublishedTrack", livekit__mute_room_track_request__descriptor, mutePublishedTrack),
+    METHOD("UpdateParticipant", livekit__update_participant_request__descriptor, updateParticipant),
+    METHOD("UpdateRoomMetadata", livekit__update_room_metadata_request__descriptor, updateRoomMetadata),
+    METHOD("UpdateSubscriptions", livekit__update_subscriptions_request__descriptor, notYet),
+    METHOD("SendData", livekit__send_data_request__descriptor, notYet),
 };
 
 const tbTwirpService tbRoomService = {

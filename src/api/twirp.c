@@ -129,6 +129,7 @@ void tbTwirpServe(tbApi *api, const tbTwirpService *svc, const tbHttpRequest *re
         snprintf(msg, sizeof msg, "request body exceeds %d bytes", TB_HTTP_BODY_LIMIT);
         respondTwirpError(resp, "malformed", msg);
     } else {
+        resp->route = m->route;
         serveMethod(api, m, req, json, resp);
     }
 }

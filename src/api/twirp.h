@@ -26,6 +26,7 @@ typedef int (*tbTwirpFn)(tbApi *api, const tbClaims *claims, const ProtobufCMess
 
 typedef struct tbTwirpMethod {
     const char *name;
+    const char *route;          /* full path, the metrics label */
     const ProtobufCMessageDescriptor *input;
     tbTwirpFn fn;
 } tbTwirpMethod;
