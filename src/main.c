@@ -23,7 +23,7 @@ int main(int argc, char **argv) {
     tbConfig cfg;
     tbConfigErrors errs;
     int bad = tbCliBuildConfig(&opts, &cfg, &errs);
-    tbCliPrintErrors(&errs, stderr);
+    tbConfigErrorsPrint(&errs, stderr);
     int rc = bad ? 1 : 0;
     if (opts.check_config) {
         if (!bad) {

@@ -36,7 +36,6 @@ int tbCliParse(int argc, char **argv, tbCliOptions *o, FILE *err);
  * key_file, validation. Returns 0 when there are no errors. `errs` receives
  * everything found, warnings included. */
 int tbCliBuildConfig(const tbCliOptions *o, tbConfig *cfg, tbConfigErrors *errs);
-void tbCliPrintErrors(const tbConfigErrors *errs, FILE *out);
 void tbCliUsage(FILE *out);
 
 /* `tribune token create ...`; returns the process exit code. */

@@ -82,24 +82,6 @@ int tbCliParse(int argc, char **argv, tbCliOptions *o, FILE *err) {
     return 0;
 }
 
-static void addError(tbConfigErrors *errs, const char *fmt, const char *a, const char *b) {
-    if (errs->len == TB_CONFIG_MAX_ERRORS) {
-        errs->dropped++;
-        return;
-    }
-    snprintf(errs->items[errs->len++].msg, sizeof errs->items[0].msg, fmt, a, b);
-}
-
-/* --udp-port / UDP_PORT: "7882" or "50000-60000", as the YAML key. */
-static void applyUdpPort(tbConfig *cfg, const char *v, const char *src, tbConfigErrors *errs) {
-    char yaml[128];
-    snprintf(yaml, sizeof yaml, "rtc:\n  udp_port: %s\n", v);
-    if (strpbrk(v, "\n:#{}[]&*!|>'\"%@`"))
-        addError(errs, "%s: invalid UDP port `%s` (expected N or START-END)", src, v);
-    else
-        tbConfigLoadYaml(cfg, yaml, strlen(yaml), src, errs);
-}
-
 static const char *flagOrEnv(const char *flag, const char *env) {
     if (flag) return flag;
     const char *e = getenv(env);
@@ -108,17 +90,11 @@ static const char *flagOrEnv(const char *flag, const char *env) {
 
 static void applyOverrides(const tbCliOptions *o, tbConfig *cfg, tbConfigErrors *errs) {
     const char *v;
-    if ((v = flagOrEnv(o->keys, "LIVEKIT_KEYS"))) {
-        for (size_t i = 0; i < cfg->keys.len; i++) {
-            free(cfg->keys.items[i].key);
-            free(cfg->keys.items[i].value);
-        }
-        cfg->keys.len = 0;
+    if ((v = flagOrEnv(o->keys, "LIVEKIT_KEYS")))
         tbConfigParseKeys(cfg, v, o->keys ? "--keys" : "LIVEKIT_KEYS", errs);
-    }
     if ((v = flagOrEnv(o->node_ip, "NODE_IP"))) tbConfigSetStr(&cfg->rtc.node_ip, v);
     if ((v = flagOrEnv(o->udp_port, "UDP_PORT")))
-        applyUdpPort(cfg, v, o->udp_port ? "--udp-port" : "UDP_PORT", errs);
+        tbConfigSetKey(cfg, "rtc.udp_port", v, o->udp_port ? "--udp-port" : "UDP_PORT", errs);
     if ((v = flagOrEnv(o->redis_host, "REDIS_HOST"))) tbConfigSetStr(&cfg->redis.address, v);
     if ((v = flagOrEnv(NULL, "REDIS_PASSWORD"))) tbConfigSetStr(&cfg->redis.password, v);
     if (o->num_binds > 0) {
@@ -129,10 +105,8 @@ static void applyOverrides(const tbCliOptions *o, tbConfig *cfg, tbConfigErrors 
 
 int tbCliBuildConfig(const tbCliOptions *o, tbConfig *cfg, tbConfigErrors *errs) {
     memset(errs, 0, sizeof *errs);
-    if (o->dev)
-        tbConfigInitDev(cfg);
-    else
-        tbConfigInitDefaults(cfg);
+    tbConfigInitDefaults(cfg);
+    if (o->dev) tbConfigSetDevMode(cfg);
     const char *body = flagOrEnv(o->config_body, "LIVEKIT_CONFIG");
     if (o->config_file)
         tbConfigLoadFile(cfg, o->config_file, errs);
@@ -140,14 +114,8 @@ int tbCliBuildConfig(const tbCliOptions *o, tbConfig *cfg, tbConfigErrors *errs)
         tbConfigLoadYaml(cfg, body, strlen(body),
                          o->config_body ? "<config-body>" : "<LIVEKIT_CONFIG>", errs);
     applyOverrides(o, cfg, errs);
-    if (o->dev && cfg->keys.len == 0) tbConfigParseKeys(cfg, "devkey: secret", "--dev", errs);
+    tbConfigApplyDevDefaults(cfg); /* only when development is set */
     if (cfg->key_file) tbConfigLoadKeyFile(cfg, cfg->key_file, errs);
     tbConfigValidate(cfg, errs);
     return errs->len == 0 ? 0 : -1;
-}
-
-void tbCliPrintErrors(const tbConfigErrors *errs, FILE *out) {
-    for (size_t i = 0; i < errs->wlen; i++) fprintf(out, "warning: %s\n", errs->warnings[i].msg);
-    for (size_t i = 0; i < errs->len; i++) fprintf(out, "error: %s\n", errs->items[i].msg);
-    if (errs->dropped) fprintf(out, "error: ... and %zu more\n", errs->dropped);
 }

@@ -115,7 +115,7 @@ static int resolveKey(tbTokenArgs *a, tbConfig *cfg, FILE *err) {
     if (a->api_key && a->api_secret) return 0;
     tbConfigErrors errs;
     if (tbCliBuildConfig(&a->cfg, cfg, &errs) != 0) {
-        tbCliPrintErrors(&errs, err);
+        tbConfigErrorsPrint(&errs, err);
         return -1;
     }
     if (a->api_key) {

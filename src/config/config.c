@@ -135,11 +135,15 @@ void tbConfigApplyDevDefaults(tbConfig *c) {
     }
 }
 
-void tbConfigInitDev(tbConfig *c) {
-    tbConfigInitDefaults(c);
+void tbConfigSetDevMode(tbConfig *c) {
     c->development = true;
     c->rtc.udp_port = 7882;
     c->logging.level = TB_LOG_DEBUG; /* livekit-server --dev logs at debug */
+}
+
+void tbConfigInitDev(tbConfig *c) {
+    tbConfigInitDefaults(c);
+    tbConfigSetDevMode(c);
     tbConfigApplyDevDefaults(c);
 }
 

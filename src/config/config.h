@@ -167,6 +167,10 @@ typedef struct tbConfigErrors {
 void tbConfigInitDefaults(tbConfig *c);
 /* --dev: defaults + devkey: secret, bind 127.0.0.1 and ::1, udp 7882, development. */
 void tbConfigInitDev(tbConfig *c);
+/* The --dev overrides of defaults (development, udp 7882, debug log) without
+ * the key/bind fill-ins, which tbConfigApplyDevDefaults adds after all the
+ * layers (file, env, flags), as livekit-server does. */
+void tbConfigSetDevMode(tbConfig *c);
 void tbConfigFree(tbConfig *c);
 
 /* Parse YAML and apply it over c. `name` is the file name used in messages
