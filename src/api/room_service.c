@@ -226,8 +226,9 @@ static int updateRoomMetadata(tbApi *api, const tbClaims *c, const ProtobufCMess
 static int notYet(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
                   ProtobufCMessage **out, tbTwirpError *err) {
     (void)api, (void)c, (void)out;
-    return tbTwirpFail(err, "unimplemented", "%s is not implemented by tribune yet",
-                       m->descriptor->name);
+    const char *name = m->descriptor->short_name; /* "SendDataRequest" */
+    return tbTwirpFail(err, "unimplemented", "RoomService.%.*s is not implemented by tribune yet",
+                       (int)(strlen(name) - strlen("Request")), name);
 }
 
 #define METHOD(name, desc, fn) {name, "/twirp/livekit.RoomService/" name, &desc, fn}

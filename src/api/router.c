@@ -58,7 +58,8 @@ void tbApiDispatch(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp) {
     } else if (req->method == TB_HTTP_OPTIONS) {
         resp->route = r->label;
         preflight(resp);
-    } else if (req->method != r->method) {
+    } else if (req->method != r->method &&
+               !(req->method == TB_HTTP_HEAD && r->method == TB_HTTP_GET)) {
         resp->route = r->label;
         tbHttpRespondError(resp, 405, "method_not_allowed", "%s is not allowed on %s",
                            tbHttpMethodName(req->method), req->path);

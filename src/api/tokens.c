@@ -232,6 +232,11 @@ void tbApiCreateToken(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp
                            req->content_type ? req->content_type : "(none)");
         return;
     }
+    if (req->body_len == 0) {
+        tbHttpRespondError(resp, 400, "invalid_argument",
+                           "body is empty: expected a JSON object with `identity`");
+        return;
+    }
     json_error_t jerr;
     json_t *body = json_loadb((const char *)req->body, req->body_len, 0, &jerr);
     if (!body) {

@@ -202,13 +202,21 @@ static int onHttp(struct lws *wsi, tbHttpSession *ss, const char *path) {
         return 0;
     }
     char cl[32] = "";
-    if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-        strtoull(cl, NULL, 10) > TB_HTTP_BODY_LIMIT) {
-        ss->too_large = ss->close_after = true;
-        dispatch(wsi, ss);
+    bool has_cl = lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+    if (!has_cl && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+        /* chunked request bodies are not read: ask for a length */
+        ss->close_after = true;
+        tbHttpAddHeader(&ss->resp, "Access-Control-Allow-Origin", "*");
+        tbHttpRespondError(&ss->resp, 411, "length_required",
+                           "send the body with a Content-Length (chunked bodies are refused)");
+        ss->dispatched = true;
+        lws_callback_on_writable(wsi);
         return 0;
     }
-    if (cl[0] && strtoull(cl, NULL, 10) == 0) dispatch(wsi, ss);
+    unsigned long long n = has_cl ? strtoull(cl, NULL, 10) : 0;
+    if (n > TB_HTTP_BODY_LIMIT) ss->too_large = ss->close_after = true;
+    /* no Content-Length means an empty body (RFC 9112 6.3) */
+    if (n == 0 || ss->too_large) dispatch(wsi, ss);
     return 0; /* wait for LWS_CALLBACK_HTTP_BODY(_COMPLETION) */
 }
 
@@ -293,8 +301,10 @@ int tbHttpServerStart(tbHttpServer *s, uv_loop_t *loop, tbApi *api) {
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.foreign_loops = loops;
     info.user = api;
-    info.max_http_header_data = 65535; /* /rtc/v1's join_request rides in the URL */
-    info.max_http_header_pool = 32;
+    /* /rtc/v1's join_request rides in the URL: the SDK's is ~2-8 KB */
+    info.max_http_header_data = 32768;
+    info.max_http_header_pool = 256; /* header buffers are taken per connection */
+    info.timeout_secs = 10;          /* idle connections that never finish headers */
     s->api = api;
     s->lws = lws_create_context(&info);
     if (!s->lws) {
@@ -306,9 +316,15 @@ int tbHttpServerStart(tbHttpServer *s, uv_loop_t *loop, tbApi *api) {
         if (addVhost(s, "main", cfg->bind_addresses.items[i], cfg->port, &mainVhost)) goto err;
     if (cfg->bind_addresses.len == 0 && addVhost(s, "main", NULL, cfg->port, &mainVhost))
         goto err;
-    if (cfg->prometheus_port > 0 && cfg->prometheus_port != cfg->port &&
-        addVhost(s, "metrics", NULL, cfg->prometheus_port, &metricsVhost))
-        goto err;
+    if (cfg->prometheus_port > 0 && cfg->prometheus_port != cfg->port) {
+        for (size_t i = 0; i < cfg->bind_addresses.len; i++)
+            if (addVhost(s, "metrics", cfg->bind_addresses.items[i], cfg->prometheus_port,
+                         &metricsVhost))
+                goto err;
+        if (cfg->bind_addresses.len == 0 &&
+            addVhost(s, "metrics", NULL, cfg->prometheus_port, &metricsVhost))
+            goto err;
+    }
     return 0;
 err:
     tbHttpServerStop(s);
