@@ -19,7 +19,7 @@ $(BUILD)/build.ninja:
 	meson setup $(BUILD) $(MESON_OPTS)
 
 build: $(BUILD)/build.ninja
-	@ninja -C $(BUILD) | tail -n 1
+	@ninja -C $(BUILD)
 
 run: deps
 	@$(MAKE) --no-print-directory build

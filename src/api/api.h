@@ -13,7 +13,22 @@
 #include "metrics/metrics.h"
 #include "room/registry.h"
 
+struct tbMediaStats;
+
 typedef int64_t (*tbClockFn)(void *ctx); /* unix time in milliseconds */
+
+/* How RoomService reaches the participants' sessions (signal/hub.c); any
+ * hook may be NULL (no signaling: the registry alone is changed). */
+typedef struct tbApiHooks {
+    void *ctx;
+    /* removes the participant (kicking its session) from the registry */
+    void (*remove_participant)(void *ctx, const char *room, const char *identity);
+    /* removes every participant of the room, before the room is deleted */
+    void (*delete_room)(void *ctx, const char *room);
+    void (*participant_changed)(void *ctx, const char *room, const tbParticipant *p);
+    void (*track_muted)(void *ctx, const char *room, const tbParticipant *p, const tbTrack *t);
+    void (*room_changed)(void *ctx, const tbRoom *room);
+} tbApiHooks;
 
 typedef struct tbApi {
     const tbConfig *config;
@@ -24,6 +39,10 @@ typedef struct tbApi {
     int64_t started_ms;
     const char *version;
     const char *srtp_backend;
+    tbApiHooks hooks;
+    /* media plane counters for /metrics (NULL = none) */
+    void (*media_stats)(void *ctx, struct tbMediaStats *out);
+    void *media_ctx;
 } tbApi;
 
 void tbApiDispatch(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
@@ -44,6 +63,12 @@ tbApiAuth tbApiBearer(tbApi *api, const tbHttpRequest *req, bool allow_query, tb
 /* HTTP Basic api_key:api_secret. On success *api_key points into the config. */
 tbApiAuth tbApiBasic(tbApi *api, const tbHttpRequest *req, const char **api_key, char *why,
                      size_t whylen);
+
+/* May this request's token join a room (roomJoin grant, identity, room name
+ * limits, room exists or auto_create)? Returns 200 and the claims in *out
+ * (may be NULL; free with tbClaimsFree), or 400/401/404 with `why`. */
+int tbApiCheckJoin(tbApi *api, const tbHttpRequest *req, tbClaims *out, char *why,
+                   size_t whylen);
 
 /* Handlers. */
 void tbApiRoot(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "media/media.h"
 
 void tbApiRoot(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp) {
     (void)api;
@@ -13,12 +14,12 @@ void tbApiRoot(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp) {
 
 void tbApiHealthz(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp) {
     (void)req;
-    json_t *j = json_pack("{s:s, s:s, s:s, s:f, s:I, s:I, s:s}", "status", "ok", "version",
+    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "status", "ok", "version",
                           api->version, "srtp", api->srtp_backend, "uptime_s",
-                          (double)(tbApiNowMs(api) - api->started_ms) / 1000.0, "rooms",
+                          (json_int_t)((tbApiNowMs(api) - api->started_ms) / 1000), "rooms",
                           (json_int_t)api->registry->num_rooms, "participants",
                           (json_int_t)tbRegistryParticipantCount(api->registry), "state",
-                          api->config->redis.address ? "redis" : "memory");
+                          "memory");
     tbHttpRespondJson(resp, 200, j);
 }
 
@@ -41,6 +42,11 @@ void tbApiMetrics(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp) {
         .uptime_s = (double)(tbApiNowMs(api) - api->started_ms) / 1000.0,
         .rss_bytes = residentBytes(),
     };
+    tbMediaStats ms;
+    if (api->media_stats) {
+        api->media_stats(api->media_ctx, &ms);
+        s.media = &ms;
+    }
     resp->body.len = 0;
     tbMetricsRender(api->metrics, &s, &resp->body);
     resp->status = 200;

@@ -97,7 +97,8 @@ static int deleteRoom(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
     const Livekit__DeleteRoomRequest *req = (const void *)m;
     if (!c->video.room_create)
         return tbTwirpFail(err, "unauthenticated", DENIED " (needs roomCreate)");
-    /* participants' sessions are closed by signaling once it exists */
+    if (api->hooks.delete_room && tbRegistryFind(api->registry, req->room))
+        api->hooks.delete_room(api->hooks.ctx, req->room);
     if (!tbRegistryDelete(api->registry, req->room))
         return tbTwirpFail(err, "not_found", "requested room does not exist: `%s`", req->room);
     api->metrics->rooms_closed++;
@@ -142,9 +143,12 @@ static int removeParticipant(tbApi *api, const tbClaims *c, const ProtobufCMessa
     if (needAdmin(c, req->room, err)) return -1;
     tbRoom *room = findRoom(api, req->room, err);
     if (!room) return -1;
-    /* the participant's session gets a leave from signaling once it exists */
-    if (!tbRoomRemoveParticipant(room, req->identity, tbApiNowMs(api)))
+    if (!tbRoomFindParticipant(room, req->identity))
         return tbTwirpFail(err, "not_found", "participant does not exist: `%s`", req->identity);
+    if (api->hooks.remove_participant)
+        api->hooks.remove_participant(api->hooks.ctx, req->room, req->identity);
+    else
+        tbRoomRemoveParticipant(room, req->identity, tbApiNowMs(api));
     Livekit__RemoveParticipantResponse *res = malloc(sizeof *res);
     if (!res) return tbTwirpFail(err, "internal", "out of memory");
     livekit__remove_participant_response__init(res);
@@ -165,6 +169,7 @@ static int mutePublishedTrack(tbApi *api, const tbClaims *c, const ProtobufCMess
         return tbTwirpFail(err, "failed_precondition", "remote unmute not enabled");
     t->muted = req->muted;
     p->version++;
+    if (api->hooks.track_muted) api->hooks.track_muted(api->hooks.ctx, req->room, p, t);
     Livekit__MuteRoomTrackResponse *res = malloc(sizeof *res);
     if (!res) return tbTwirpFail(err, "internal", "out of memory");
     livekit__mute_room_track_response__init(res);
@@ -197,14 +202,16 @@ static void applyPermission(tbParticipant *p, const Livekit__ParticipantPermissi
 static int updateParticipant(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
                              ProtobufCMessage **out, tbTwirpError *err) {
     const Livekit__UpdateParticipantRequest *req = (const void *)m;
-    if (checkMetadata(api, req->metadata, err)) return -1;
     if (needAdmin(c, req->room, err)) return -1;
+    if (checkMetadata(api, req->metadata, err)) return -1;
     tbParticipant *p = findParticipant(api, req->room, req->identity, err);
     if (!p) return -1;
     if (*req->metadata) tbParticipantSetMetadata(p, req->metadata);
     if (*req->name) tbParticipantSetName(p, req->name);
     if (req->permission) applyPermission(p, req->permission);
     applyAttributes(p, req);
+    if (api->hooks.participant_changed)
+        api->hooks.participant_changed(api->hooks.ctx, req->room, p);
     *out = (ProtobufCMessage *)tbParticipantToProto(p);
     return *out ? 0 : tbTwirpFail(err, "internal", "out of memory");
 }
@@ -212,11 +219,12 @@ static int updateParticipant(tbApi *api, const tbClaims *c, const ProtobufCMessa
 static int updateRoomMetadata(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
                               ProtobufCMessage **out, tbTwirpError *err) {
     const Livekit__UpdateRoomMetadataRequest *req = (const void *)m;
-    if (checkMetadata(api, req->metadata, err)) return -1;
     if (needAdmin(c, req->room, err)) return -1;
+    if (checkMetadata(api, req->metadata, err)) return -1;
     tbRoom *room = findRoom(api, req->room, err);
     if (!room) return -1;
     tbRoomSetMetadata(room, req->metadata);
+    if (api->hooks.room_changed) api->hooks.room_changed(api->hooks.ctx, room);
     *out = roomMessage(api, room);
     return 0;
 }
@@ -225,7 +233,11 @@ static int updateRoomMetadata(tbApi *api, const tbClaims *c, const ProtobufCMess
  * `unimplemented` (501) instead of `bad_route`, so callers can tell. */
 static int notYet(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
                   ProtobufCMessage **out, tbTwirpError *err) {
-    (void)api, (void)c, (void)out;
+    (void)api, (void)out;
+    /* both requests start with `string room = 1`; check the grant first */
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(m->descriptor, 1);
+    const char *room = f ? *(char *const *)((const char *)m + f->offset) : "";
+    if (needAdmin(c, room, err)) return -1;
     const char *name = m->descriptor->short_name; /* "SendDataRequest" */
     return tbTwirpFail(err, "unimplemented", "RoomService.%.*s is not implemented by tribune yet",
                        (int)(strlen(name) - strlen("Request")), name);

@@ -9,8 +9,8 @@
 #include "api/api.h"
 #include "auth/base64url.h"
 
-/* Shared with signaling (media issue): may this token join, and which room. */
-static int checkJoin(tbApi *api, const tbHttpRequest *req, char *why, size_t whylen) {
+int tbApiCheckJoin(tbApi *api, const tbHttpRequest *req, tbClaims *out, char *why,
+                   size_t whylen) {
     tbClaims claims;
     tbClaimsInit(&claims);
     int status = 200;
@@ -42,8 +42,15 @@ static int checkJoin(tbApi *api, const tbHttpRequest *req, char *why, size_t why
         status = 404;
         snprintf(why, whylen, "requested room does not exist");
     }
-    tbClaimsFree(&claims);
+    if (status == 200 && out)
+        *out = claims; /* the caller owns them now */
+    else
+        tbClaimsFree(&claims);
     return status;
+}
+
+static int checkJoin(tbApi *api, const tbHttpRequest *req, char *why, size_t whylen) {
+    return tbApiCheckJoin(api, req, NULL, why, whylen);
 }
 
 static void respond(tbHttpResponse *resp, int status, const char *why) {

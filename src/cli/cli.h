@@ -1,7 +1,8 @@
 /* cli.h — tribune's command line, mirroring livekit-server's:
  *   tribune [--config FILE | --config-body YAML] [--dev] [--bind ADDR]...
  *           [--node-ip IP] [--udp-port N] [--redis-host HOST:PORT]
- *           [--keys "key: secret"] [--check-config] [--version]
+ *           [--keys "key: secret"] [--key-file F] [--redis-password P]
+ *           [--turn-cert F] [--turn-key F] [--check-config] [--version]
  *   tribune token create --room R --identity I [...]
  * plus the environment variables livekit-server reads (LIVEKIT_CONFIG,
  * LIVEKIT_KEYS, NODE_IP, UDP_PORT, REDIS_HOST, REDIS_PASSWORD). */
@@ -25,6 +26,10 @@ typedef struct tbCliOptions {
     const char *udp_port;
     const char *redis_host;
     const char *keys;
+    const char *key_file;
+    const char *redis_password;
+    const char *turn_cert;
+    const char *turn_key;
     bool check_config;
     bool version;
     bool help;

@@ -19,12 +19,16 @@ void tbCliUsage(FILE *out) {
             "  --udp-port N|A-B      media UDP port or range (env UDP_PORT)\n"
             "  --redis-host H:P      Redis address (env REDIS_HOST; REDIS_PASSWORD)\n"
             "  --keys \"k: s\"         API keys (env LIVEKIT_KEYS)\n"
+            "  --key-file FILE       API keys file, mode 0600 (key_file)\n"
+            "  --redis-password P    Redis password (env REDIS_PASSWORD)\n"
+            "  --turn-cert FILE      TURN TLS certificate (turn.cert_file)\n"
+            "  --turn-key FILE       TURN TLS private key (turn.key_file)\n"
             "  --check-config        validate, print the effective config, exit\n"
             "  --version             print the version and exit\n");
 }
 
 enum { OPT_CONFIG = 1, OPT_BODY, OPT_DEV, OPT_BIND, OPT_NODE_IP, OPT_UDP, OPT_REDIS, OPT_KEYS,
-       OPT_CHECK, OPT_VERSION, OPT_HELP };
+       OPT_KEY_FILE, OPT_REDIS_PW, OPT_TURN_CERT, OPT_TURN_KEY, OPT_CHECK, OPT_VERSION, OPT_HELP };
 
 int tbCliParse(int argc, char **argv, tbCliOptions *o, FILE *err) {
     static const struct option longopts[] = {
@@ -36,6 +40,10 @@ int tbCliParse(int argc, char **argv, tbCliOptions *o, FILE *err) {
         {"udp-port", required_argument, NULL, OPT_UDP},
         {"redis-host", required_argument, NULL, OPT_REDIS},
         {"keys", required_argument, NULL, OPT_KEYS},
+        {"key-file", required_argument, NULL, OPT_KEY_FILE},
+        {"redis-password", required_argument, NULL, OPT_REDIS_PW},
+        {"turn-cert", required_argument, NULL, OPT_TURN_CERT},
+        {"turn-key", required_argument, NULL, OPT_TURN_KEY},
         {"check-config", no_argument, NULL, OPT_CHECK},
         {"version", no_argument, NULL, OPT_VERSION},
         {"help", no_argument, NULL, OPT_HELP},
@@ -61,6 +69,10 @@ int tbCliParse(int argc, char **argv, tbCliOptions *o, FILE *err) {
         case OPT_UDP: o->udp_port = optarg; break;
         case OPT_REDIS: o->redis_host = optarg; break;
         case OPT_KEYS: o->keys = optarg; break;
+        case OPT_KEY_FILE: o->key_file = optarg; break;
+        case OPT_REDIS_PW: o->redis_password = optarg; break;
+        case OPT_TURN_CERT: o->turn_cert = optarg; break;
+        case OPT_TURN_KEY: o->turn_key = optarg; break;
         case OPT_CHECK: o->check_config = true; break;
         case OPT_VERSION: o->version = true; break;
         case OPT_HELP:
@@ -96,7 +108,11 @@ static void applyOverrides(const tbCliOptions *o, tbConfig *cfg, tbConfigErrors 
     if ((v = flagOrEnv(o->udp_port, "UDP_PORT")))
         tbConfigSetKey(cfg, "rtc.udp_port", v, o->udp_port ? "--udp-port" : "UDP_PORT", errs);
     if ((v = flagOrEnv(o->redis_host, "REDIS_HOST"))) tbConfigSetStr(&cfg->redis.address, v);
-    if ((v = flagOrEnv(NULL, "REDIS_PASSWORD"))) tbConfigSetStr(&cfg->redis.password, v);
+    if ((v = flagOrEnv(o->redis_password, "REDIS_PASSWORD")))
+        tbConfigSetStr(&cfg->redis.password, v);
+    if (o->key_file) tbConfigSetStr(&cfg->key_file, o->key_file);
+    if (o->turn_cert) tbConfigSetStr(&cfg->turn.cert_file, o->turn_cert);
+    if (o->turn_key) tbConfigSetStr(&cfg->turn.key_file, o->turn_key);
     if (o->num_binds > 0) {
         tbStrListClear(&cfg->bind_addresses);
         for (int i = 0; i < o->num_binds; i++) tbStrListAppend(&cfg->bind_addresses, o->binds[i]);

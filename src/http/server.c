@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/metrics.h"
 #include "util/log.h"
 
 #define TB_HTTP_CHUNK 16384
@@ -29,7 +30,22 @@ typedef struct tbHttpSession {
     tbHttpResponse resp;
     bool headers_sent;
     size_t sent;                /* body bytes written */
+    /* WebSocket signaling (after the upgrade) */
+    tbSignalSession *signal;
+    struct tbWsFrame *out_head, *out_tail; /* frames waiting for WRITEABLE */
+    tbSbuf rx;                  /* a message being reassembled from fragments */
+    bool rx_overflow;
+    int close_code;             /* != 0: close once the queue is flushed */
+    char close_reason[120];
 } tbHttpSession;
+
+/* One queued outgoing WebSocket frame; data has LWS_PRE bytes of headroom. */
+typedef struct tbWsFrame {
+    struct tbWsFrame *next;
+    size_t len;
+    bool text;
+    uint8_t data[];
+} tbWsFrame;
 
 /* Per-vhost flag: the prometheus.port listener serves metrics only. */
 typedef struct tbVhostInfo {
@@ -121,7 +137,8 @@ static void releaseRequest(tbHttpSession *ss) {
 
 static void dispatch(struct lws *wsi, tbHttpSession *ss) {
     const tbVhostInfo *vi = lws_get_vhost_user(lws_get_vhost(wsi));
-    tbApi *api = lws_context_user(lws_get_context(wsi));
+    tbHttpServer *srv = lws_context_user(lws_get_context(wsi));
+    tbApi *api = srv->api;
     tbHttpRequest req = {
         .method = ss->method,
         .path = ss->path ? ss->path : "/",
@@ -231,6 +248,127 @@ static void onBody(tbHttpSession *ss, const void *in, size_t len) {
     tbSbufAppend(&ss->body, in, len);
 }
 
+
+/* ---- WebSocket signaling ------------------------------------------------ */
+
+static void wsSend(void *conn, const uint8_t *data, size_t len, bool text) {
+    struct lws *wsi = conn;
+    tbHttpSession *ss = lws_wsi_user(wsi);
+    tbWsFrame *f = malloc(sizeof *f + LWS_PRE + len);
+    if (!ss || !f) {
+        free(f);
+        return;
+    }
+    f->next = NULL;
+    f->len = len;
+    f->text = text;
+    memcpy(f->data + LWS_PRE, data, len);
+    if (ss->out_tail)
+        ss->out_tail->next = f;
+    else
+        ss->out_head = f;
+    ss->out_tail = f;
+    lws_callback_on_writable(wsi);
+}
+
+static void wsClose(void *conn, int code, const char *reason) {
+    struct lws *wsi = conn;
+    tbHttpSession *ss = lws_wsi_user(wsi);
+    if (!ss) return;
+    ss->close_code = code ? code : 1000;
+    snprintf(ss->close_reason, sizeof ss->close_reason, "%s", reason ? reason : "");
+    lws_callback_on_writable(wsi);
+}
+
+static const tbSignalIo wsIo = {wsSend, wsClose};
+
+static void wsFreeQueue(tbHttpSession *ss) {
+    while (ss->out_head) {
+        tbWsFrame *f = ss->out_head;
+        ss->out_head = f->next;
+        free(f);
+    }
+    ss->out_tail = NULL;
+    tbSbufFree(&ss->rx);
+}
+
+/* The upgrade request: authenticate and create the session now, so a refusal
+ * is an HTTP status (401, 404, ...) as livekit-server answers it. */
+static int wsConfirmUpgrade(struct lws *wsi) {
+    tbHttpServer *srv = lws_context_user(lws_get_context(wsi));
+    /* no per-session memory exists yet: work on a stack copy and keep the new
+     * signaling session on the wsi until LWS_CALLBACK_ESTABLISHED */
+    tbHttpSession tmp, *ss = &tmp;
+    tbSignalSession *session = NULL;
+    char path[64] = "";
+    lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI);
+    bool v1 = strcmp(path, "/rtc/v1") == 0;
+    char why[384] = "not found";
+    int status = 404;
+    if (!srv->hub || (!v1 && strcmp(path, "/rtc") != 0)) goto refuse;
+    captureRequest(wsi, ss, path);
+    tbHttpRequest req = {.method = TB_HTTP_GET, .path = ss->path, .num_args = ss->num_args,
+                         .authorization = ss->authorization, .host = ss->host};
+    memcpy(req.args, ss->args, sizeof req.args);
+    status = tbSignalAccept(srv->hub, &req, v1, &session, why, sizeof why);
+    releaseRequest(ss);
+    if (status == 0) {
+        lws_set_opaque_user_data(wsi, session);
+        return 0;
+    }
+refuse:
+    tbMetricsCountHttp(srv->api->metrics, v1 ? "/rtc/v1" : "/rtc", status);
+    srv->api->metrics->signal_refused++;
+    tbInfo("signal", "refused %s: %d %s", path, status, why);
+    if (lws_return_http_status(wsi, (unsigned)status, why)) return -1;
+    return 1;
+}
+
+static void wsReceive(struct lws *wsi, tbHttpSession *ss, const void *in, size_t len) {
+    tbHttpServer *srv = lws_context_user(lws_get_context(wsi));
+    if (!ss->signal) return;
+    if (lws_is_first_fragment(wsi)) {
+        ss->rx.len = 0;
+        ss->rx_overflow = false;
+    }
+    if (ss->rx.len + len > srv->max_ws_message) ss->rx_overflow = true;
+    if (!ss->rx_overflow) tbSbufAppend(&ss->rx, in, len);
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)) return;
+    if (ss->rx_overflow) {
+        tbWarn("signal", "signaling message over %zu bytes: closing", srv->max_ws_message);
+        srv->api->metrics->signal_oversize++;
+        wsClose(wsi, 1009, "message too big");
+        return;
+    }
+    tbSignalOnMessage(ss->signal, tbSbufData(&ss->rx), ss->rx.len, !lws_frame_is_binary(wsi));
+}
+
+static int wsWriteable(struct lws *wsi, tbHttpSession *ss) {
+    tbWsFrame *f = ss->out_head;
+    if (f) {
+        ss->out_head = f->next;
+        if (!ss->out_head) ss->out_tail = NULL;
+        int n = lws_write(wsi, f->data + LWS_PRE, f->len, f->text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
+        bool ok = n >= (int)f->len;
+        free(f);
+        if (!ok) return -1;
+        if (ss->out_head || ss->close_code) lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (ss->close_code) {
+        lws_close_reason(wsi, (enum lws_close_status)ss->close_code,
+                         (unsigned char *)ss->close_reason, strlen(ss->close_reason));
+        return -1;
+    }
+    return 0;
+}
+
+static void wsClosed(tbHttpSession *ss) {
+    if (ss->signal) tbSignalOnClosed(ss->signal);
+    ss->signal = NULL;
+    wsFreeQueue(ss);
+}
+
 static int httpCallback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                         size_t len) {
     tbHttpSession *ss = user;
@@ -246,6 +384,30 @@ static int httpCallback(struct lws *wsi, enum lws_callback_reasons reason, void 
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!ss || !ss->active || !ss->dispatched) return 0;
         return writeResponse(wsi, ss);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return wsConfirmUpgrade(wsi);
+    case LWS_CALLBACK_ESTABLISHED:
+        memset(ss, 0, sizeof *ss);
+        ss->signal = lws_get_opaque_user_data(wsi);
+        lws_set_opaque_user_data(wsi, NULL);
+        if (!ss->signal) return -1;
+        tbSignalAttach(ss->signal, &wsIo, wsi);
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        wsReceive(wsi, ss, in, len);
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return wsWriteable(wsi, ss);
+    case LWS_CALLBACK_CLOSED:
+        wsClosed(ss);
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY: {
+        /* accepted at the upgrade but never established */
+        tbSignalSession *orphan = lws_get_opaque_user_data(wsi);
+        lws_set_opaque_user_data(wsi, NULL);
+        if (orphan) tbSignalOnClosed(orphan);
+        return 0;
+    }
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (ss) releaseRequest(ss);
@@ -256,6 +418,7 @@ static int httpCallback(struct lws *wsi, enum lws_callback_reasons reason, void 
 }
 
 static const struct lws_protocols protocols[] = {
+    /* rx_buffer_size 0: lws default; big messages arrive in fragments */
     {"tribune-http", httpCallback, sizeof(tbHttpSession), 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
@@ -291,21 +454,25 @@ static int addVhost(tbHttpServer *s, const char *name, const char *iface, int po
     return 0;
 }
 
-int tbHttpServerStart(tbHttpServer *s, uv_loop_t *loop, tbApi *api) {
+int tbHttpServerStart(tbHttpServer *s, uv_loop_t *loop, tbApi *api, tbSignalHub *hub) {
     const tbConfig *cfg = api->config;
     struct lws_context_creation_info info;
     void *loops[1] = {loop};
     memset(&info, 0, sizeof info);
-    lws_set_log_level(LLL_ERR | LLL_WARN | (tbLogGetLevel() == TB_LOG_DEBUG ? LLL_NOTICE : 0),
+    lws_set_log_level(LLL_ERR | LLL_WARN | (tbLogGetLevel() == TB_LOG_DEBUG ? LLL_NOTICE | LLL_INFO : 0),
                       lwsLogEmit);
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.foreign_loops = loops;
-    info.user = api;
+    info.user = s;
     /* /rtc/v1's join_request rides in the URL: the SDK's is ~2-8 KB */
     info.max_http_header_data = 32768;
     info.max_http_header_pool = 256; /* header buffers are taken per connection */
     info.timeout_secs = 10;          /* idle connections that never finish headers */
     s->api = api;
+    s->hub = hub;
+    s->max_ws_message = cfg->limit.signal_message_size_limit > 0
+                            ? (size_t)cfg->limit.signal_message_size_limit
+                            : 1024 * 1024;
     s->lws = lws_create_context(&info);
     if (!s->lws) {
         tbError("http", "cannot create the libwebsockets context (libuv event-lib plugin "

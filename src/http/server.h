@@ -8,15 +8,18 @@
 #include <uv.h>
 
 #include "api/api.h"
+#include "signal/session.h"
 
 typedef struct tbHttpServer {
     struct lws_context *lws;    /* NULL until started */
     tbApi *api;
+    tbSignalHub *hub;           /* WebSocket signaling; NULL = refuse upgrades */
+    size_t max_ws_message;      /* larger signaling frames close the socket */
 } tbHttpServer;
 
 /* Creates the lws context on `loop` and its listeners. Returns 0, or -1 after
  * logging why (port in use, bad bind address). */
-int tbHttpServerStart(tbHttpServer *s, uv_loop_t *loop, tbApi *api);
+int tbHttpServerStart(tbHttpServer *s, uv_loop_t *loop, tbApi *api, tbSignalHub *hub);
 /* Closes every listener and connection; the loop must run afterwards until
  * lws has closed its handles. */
 void tbHttpServerStop(tbHttpServer *s);

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "media/media.h"
+
 void tbMetricsCountHttp(tbMetrics *m, const char *route, int status) {
     for (size_t i = 0; i < m->num_http; i++) {
         if (m->http[i].status == status && strcmp(m->http[i].route, route) == 0) {
@@ -30,6 +32,32 @@ static void header(tbSbuf *o, const char *name, const char *type, const char *he
     tbSbufPrintf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+static void renderMedia(tbSbuf *o, const tbMediaStats *ms) {
+    header(o, "tribune_media_packets_total", "counter", "UDP media datagrams by direction.");
+    tbSbufPrintf(o, "tribune_media_packets_total{direction=\"in\"} %llu\n",
+                 (unsigned long long)ms->packets_in);
+    tbSbufPrintf(o, "tribune_media_packets_total{direction=\"out\"} %llu\n",
+                 (unsigned long long)ms->packets_out);
+    header(o, "tribune_media_bytes_total", "counter", "UDP media bytes by direction.");
+    tbSbufPrintf(o, "tribune_media_bytes_total{direction=\"in\"} %llu\n",
+                 (unsigned long long)ms->bytes_in);
+    tbSbufPrintf(o, "tribune_media_bytes_total{direction=\"out\"} %llu\n",
+                 (unsigned long long)ms->bytes_out);
+    header(o, "tribune_media_dropped_total", "counter", "Media datagrams dropped, by reason.");
+    const struct {
+        const char *reason;
+        uint64_t n;
+    } d[] = {{"malformed", ms->dropped_malformed},
+             {"unknown_source", ms->dropped_unknown_source},
+             {"stun_bad_auth", ms->stun_bad_auth},
+             {"srtp_auth_failed", ms->srtp_auth_failed}};
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+        tbSbufPrintf(o, "tribune_media_dropped_total{reason=\"%s\"} %llu\n", d[i].reason,
+                     (unsigned long long)d[i].n);
+    header(o, "tribune_media_transports", "gauge", "Open media transports.");
+    tbSbufPrintf(o, "tribune_media_transports %llu\n", (unsigned long long)ms->transports);
+}
+
 void tbMetricsRender(const tbMetrics *m, const tbMetricsSnapshot *s, tbSbuf *o) {
     header(o, "tribune_build_info", "gauge", "Build information.");
     tbSbufPrintf(o, "tribune_build_info{version=\"%s\",srtp=\"%s\"} 1\n", s->version,
@@ -55,6 +83,13 @@ void tbMetricsRender(const tbMetrics *m, const tbMetricsSnapshot *s, tbSbuf *o) 
     for (int r = 0; r < TB_TOKEN_RESULTS; r++)
         tbSbufPrintf(o, "tribune_token_validations_total{result=\"%s\"} %llu\n",
                      tbMetricsTokenResultName(r), (unsigned long long)m->token_results[r]);
+    header(o, "tribune_signal_messages_dropped_total", "counter",
+           "Signaling frames dropped, by reason.");
+    tbSbufPrintf(o, "tribune_signal_messages_dropped_total{reason=\"undecodable\"} %llu\n",
+                 (unsigned long long)m->signal_bad_messages);
+    tbSbufPrintf(o, "tribune_signal_messages_dropped_total{reason=\"oversize\"} %llu\n",
+                 (unsigned long long)m->signal_oversize);
+    if (s->media) renderMedia(o, s->media);
     if (s->rss_bytes) {
         header(o, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
         tbSbufPrintf(o, "process_resident_memory_bytes %llu\n",

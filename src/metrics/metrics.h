@@ -28,6 +28,9 @@ typedef struct tbMetrics {
     uint64_t token_results[TB_TOKEN_RESULTS];
     uint64_t rooms_created;
     uint64_t rooms_closed;
+    uint64_t signal_bad_messages;   /* undecodable signaling frames */
+    uint64_t signal_oversize;       /* frames over limit.signal_message_size_limit */
+    uint64_t signal_refused;        /* WebSocket joins refused */
 } tbMetrics;
 
 /* Gauges and facts read at render time. */
@@ -38,6 +41,7 @@ typedef struct tbMetricsSnapshot {
     size_t participants;
     double uptime_s;
     uint64_t rss_bytes;         /* 0 = unknown */
+    const struct tbMediaStats *media; /* NULL = no media plane */
 } tbMetricsSnapshot;
 
 void tbMetricsCountHttp(tbMetrics *m, const char *route, int status);

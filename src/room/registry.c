@@ -217,6 +217,19 @@ tbTrack *tbParticipantFindTrack(const tbParticipant *p, const char *track_sid) {
     return NULL;
 }
 
+bool tbParticipantRemoveTrack(tbParticipant *p, const char *track_sid) {
+    for (tbTrack **pp = &p->tracks; *pp; pp = &(*pp)->next) {
+        if (strcmp((*pp)->sid, track_sid) != 0) continue;
+        tbTrack *t = *pp;
+        *pp = t->next;
+        trackFree(t);
+        p->num_tracks--;
+        p->version++;
+        return true;
+    }
+    return false;
+}
+
 void tbParticipantSetName(tbParticipant *p, const char *name) {
     replaceStr(&p->name, name);
     p->version++;

@@ -39,6 +39,9 @@ typedef struct tbTrack {
     int type;                   /* LiveKit TrackType: 0 audio */
     int source;                 /* LiveKit TrackSource: 2 microphone */
     bool muted;
+    uint32_t media_id;          /* the media plane's track id (0 = none yet) */
+    char cid[64];               /* client's MediaStreamTrack id (AddTrackRequest.cid) */
+    bool published;             /* the media plane forwards it */
     struct tbTrack *next;
 } tbTrack;
 
@@ -54,7 +57,8 @@ typedef struct tbParticipant {
     tbTrack *tracks;
     size_t num_tracks;
     uint32_t version;           /* bumped on every change (ParticipantInfo.version) */
-    void *session;              /* signaling session, owned elsewhere (media issue) */
+    void *session;              /* signaling session, owned by the signal hub */
+    uint32_t transport_id;      /* media plane transport (0 = none) */
     struct tbParticipant *next;
 } tbParticipant;
 
@@ -67,6 +71,7 @@ typedef struct tbRoom {
     uint32_t max_participants;  /* 0 = unlimited */
     int64_t creation_time_ms;
     int64_t last_left_ms;       /* 0 = nobody has left yet */
+    uint32_t media_id;          /* the media plane's room id */
     tbParticipant *participants;
     size_t num_participants;
     struct tbRoom *next;
@@ -119,6 +124,7 @@ void tbRoomSetMetadata(tbRoom *room, const char *metadata);
 tbTrack *tbParticipantAddTrack(tbParticipant *p, const char *name, int type, int source,
                                const char *mime_type);
 tbTrack *tbParticipantFindTrack(const tbParticipant *p, const char *track_sid);
+bool tbParticipantRemoveTrack(tbParticipant *p, const char *track_sid);
 void tbParticipantSetName(tbParticipant *p, const char *name);
 void tbParticipantSetMetadata(tbParticipant *p, const char *metadata);
 

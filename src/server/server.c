@@ -8,7 +8,10 @@
 #include <uv.h>
 
 #include "api/api.h"
+#include "dtls/srtp.h"
 #include "http/server.h"
+#include "media/media.h"
+#include "signal/hub.h"
 #include "metrics/metrics.h"
 #include "room/registry.h"
 #include "tb_build_config.h"
@@ -22,6 +25,8 @@ typedef struct tbServer {
     tbMetrics metrics;
     tbApi api;
     tbHttpServer http;
+    tbMedia *media;             /* NULL when the UDP port could not be bound */
+    tbSignalHub *hub;
     bool stopping;
 } tbServer;
 
@@ -48,6 +53,7 @@ static void stop(tbServer *s, const char *why) {
     s->stopping = true;
     tbInfo("server", "%s: shutting down", why);
     tbHttpServerStop(&s->http);
+    if (s->media) tbMediaStop(s->media);
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sweep, NULL);
@@ -60,9 +66,39 @@ static void onSignal(uv_signal_t *h, int signum) {
 static void logStartup(const tbConfig *cfg) {
     tbInfo("server", "tribune %s starting%s", TB_VERSION, cfg->development ? " (dev mode)" : "");
     tbInfo("server", "SRTP backend: %s", TB_SRTP_BACKEND);
-    tbInfo("server", "state store: %s", cfg->redis.address ? cfg->redis.address : "in-memory");
+    tbInfo("server", "state store: in-memory");
+    if (cfg->redis.address)
+        tbWarn("server", "redis.address (%s) is set, but the Redis state store is not "
+                         "implemented yet: state stays in memory on this node",
+               cfg->redis.address);
+    if (cfg->turn.enabled)
+        tbWarn("server", "turn.enabled is set, but the embedded TURN server is not "
+                         "implemented yet: no TURN listener is started");
     if (cfg->development && cfg->keys.len > 0)
         tbInfo("server", "API key: %s (dev)", cfg->keys.items[0].key);
+}
+
+static void mediaStats(void *ctx, tbMediaStats *out) { tbMediaGetStats(ctx, out); }
+
+/* The media plane and signaling. Without a media port the HTTP API still
+ * serves (RoomService, tokens); WebSocket joins are then refused. */
+static void startMedia(tbServer *s, const tbConfig *cfg) {
+    if (tbSrtpInit() != 0) tbError("media", "libsrtp initialisation failed");
+    int port = cfg->rtc.udp_port;
+    if (port <= 0) {
+        port = cfg->rtc.port_range_start;
+        tbWarn("media", "rtc.udp_port is not set: port-range mode is not implemented yet; "
+                        "all media uses UDP %d", port);
+    }
+    tbMediaConfig mc = {.bind_ip = NULL, .udp_port = port, .workers = cfg->rtc.workers};
+    s->media = tbMediaStart(&mc, &s->loop, tbSignalHubOnMediaEvent, NULL);
+    s->hub = tbSignalHubNew(&s->api, s->media);
+    if (s->media) {
+        tbMediaSetEventContext(s->media, s->hub);
+        s->api.media_stats = mediaStats;
+        s->api.media_ctx = s->media;
+    }
+    if (s->hub) s->api.hooks = tbSignalHubApiHooks(s->hub);
 }
 
 static void initServer(tbServer *s, const tbConfig *cfg) {
@@ -89,7 +125,8 @@ int tbServerRun(const tbConfig *cfg) {
     uv_signal_start(&s.sigint, onSignal, SIGINT);
     uv_signal_start(&s.sigterm, onSignal, SIGTERM);
     uv_timer_start(&s.sweep, onSweep, 1000, 1000);
-    if (tbHttpServerStart(&s.http, &s.loop, &s.api) != 0) {
+    startMedia(&s, cfg);
+    if (tbHttpServerStart(&s.http, &s.loop, &s.api, s.hub) != 0) {
         rc = 1;
         stop(&s, "start-up failed");
     } else {
@@ -97,6 +134,8 @@ int tbServerRun(const tbConfig *cfg) {
     }
     uv_run(&s.loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&s.loop) != 0) tbWarn("server", "event loop closed with handles open");
+    tbSignalHubFree(s.hub);
+    tbMediaFree(s.media);
     tbRegistryFree(&s.registry);
     tbInfo("server", "stopped");
     return rc;

@@ -1,0 +1,543 @@
+/* router.c — one worker's forwarding engine; see router.h.
+ *
+ * Vocabulary (after mediasoup): a *transport* is one participant peer
+ * connection (ICE-lite + DTLS + SRTP on the shared UDP port); an *uptrack*
+ * is an audio track a transport publishes; a *downtrack* forwards one uptrack
+ * into one subscriber transport with its own SSRC, payload type, extension
+ * ids and seq/ts munger.
+ *
+ * The life of an RTP packet: recvmmsg (worker) -> tbRouterPacket: demux by
+ * first byte (RFC 7983): STUN -> ICE-lite; DTLS -> tbDtlsFeed; else SRTP ->
+ * find the transport by 5-tuple -> unprotect once -> parse -> uptrack by SSRC
+ * -> for each downtrack: munge seq/ts, rewrite header into the UDP batch
+ * buffer, protect with the subscriber's key, commit -> sendmmsg (worker). */
+#include "media/router.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dtls/dtls.h"
+#include "ice/ice_lite.h"
+#include "ice/stun.h"
+#include "rtp/munger.h"
+#include "rtp/rtp.h"
+#include "rtp/speaker.h"
+#include "util/log.h"
+
+typedef struct tbTransport tbTransport;
+
+typedef struct tbDownTrack {
+    tbTransport *sub;
+    uint32_t ssrc;              /* what we announced in the subscriber's answer */
+    char mid[32];
+    uint8_t mid_len;
+    uint8_t pt, audio_level_ext, mid_ext;
+    tbRtpMunger munger;
+    uint64_t packets, octets;
+    struct tbDownTrack *next;
+} tbDownTrack;
+
+typedef struct tbUpTrack {
+    uint32_t track_id;
+    uint32_t room_id;
+    tbTransport *pub;
+    uint32_t ssrc;              /* 0 until learnt (SDP a=ssrc or the mid extension) */
+    char mid[32];
+    uint8_t pt, red_pt, audio_level_ext, mid_ext;
+    bool muted;
+    tbSpeakerLevel level;       /* RFC 6464 levels, windowed and smoothed */
+    tbDownTrack *downs;
+    struct tbUpTrack *next;
+} tbUpTrack;
+
+struct tbTransport {
+    uint32_t id;
+    uint32_t room_id;
+    tbRouter *router;
+    tbIceLite ice;
+    tbDtls *dtls;
+    tbDtlsRole role;
+    tbSrtpSession srtp;
+    bool srtp_ready;
+    bool connected_reported;
+    bool dead;                  /* failed; freed on the next tick */
+    struct tbTransport *next;
+};
+
+/* Per-room state: active-speaker ranking. */
+typedef struct tbRouterRoom {
+    uint32_t room_id;
+    tbSpeakerRoom speakers;
+    struct tbRouterRoom *next;
+} tbRouterRoom;
+
+struct tbRouter {
+    tbMedia *media;
+    tbUdp *udp;
+    tbStunCtx *stun;
+    tbDtlsCtx *dtls;
+    tbTransport *transports;
+    tbUpTrack *ups;
+    tbRouterRoom *rooms;
+    tbSpeakerConfig speaker_cfg;
+    tbMediaStats stats;
+};
+
+/* ---- lookup ------------------------------------------------------------------ */
+
+static tbTransport *transportById(tbRouter *r, uint32_t id) {
+    for (tbTransport *t = r->transports; t; t = t->next)
+        if (t->id == id) return t;
+    return NULL;
+}
+
+static tbTransport *transportByUfrag(tbRouter *r, const char *ufrag) {
+    for (tbTransport *t = r->transports; t; t = t->next)
+        if (!t->dead && strcmp(t->ice.local_ufrag, ufrag) == 0) return t;
+    return NULL;
+}
+
+/* Linear for now; a hash of 5-tuples is the performance issue's. */
+static tbTransport *transportByTuple(tbRouter *r, const tbIceTuple *tu) {
+    for (tbTransport *t = r->transports; t; t = t->next)
+        if (!t->dead && tbIceLiteIsValidTuple(&t->ice, tu)) return t;
+    return NULL;
+}
+
+static tbUpTrack *upById(tbRouter *r, uint32_t track_id) {
+    for (tbUpTrack *u = r->ups; u; u = u->next)
+        if (u->track_id == track_id) return u;
+    return NULL;
+}
+
+static tbUpTrack *upBySsrc(tbRouter *r, const tbTransport *t, uint32_t ssrc) {
+    for (tbUpTrack *u = r->ups; u; u = u->next)
+        if (u->pub == t && u->ssrc == ssrc) return u;
+    return NULL;
+}
+
+/* ---- sending -------------------------------------------------------------------- */
+
+static void sendTo(tbTransport *t, const uint8_t *data, size_t len) {
+    const tbIceTuple *to = tbIceLiteSendTuple(&t->ice);
+    if (!to) return;
+    tbUdpQueue(t->router->udp, data, len, (const struct sockaddr *)&to->addr, to->addrlen);
+    t->router->stats.packets_out++;
+    t->router->stats.bytes_out += len;
+}
+
+static void dtlsSend(void *ud, const uint8_t *dgram, size_t len) { sendTo(ud, dgram, len); }
+
+static void postEvent(tbTransport *t, tbMediaEventType type, const char *reason) {
+    tbMediaEvent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    ev.transport_id = t->id;
+    ev.room_id = t->room_id;
+    snprintf(ev.reason, sizeof ev.reason, "%s", reason ? reason : "");
+    tbMediaPostEvent(t->router->media, &ev);
+}
+
+static void maybeConnected(tbTransport *t) {
+    if (t->connected_reported || !t->srtp_ready || !tbIceLiteSelected(&t->ice)) return;
+    t->connected_reported = true;
+    postEvent(t, TB_MEDIA_TRANSPORT_CONNECTED, NULL);
+}
+
+static void dtlsState(void *ud, tbDtlsState st) {
+    tbTransport *t = ud;
+    if (st == TB_DTLS_CONNECTED) {
+        tbSrtpKeys keys;
+        if (tbDtlsSrtpKeys(t->dtls, &keys) == 0 && tbSrtpSessionInit(&t->srtp, &keys) == 0)
+            t->srtp_ready = true;
+        maybeConnected(t);
+    } else if (st == TB_DTLS_FAILED || st == TB_DTLS_CLOSED) {
+        tbInfo("media", "transport %u: DTLS %s %s", t->id, tbDtlsStateName(st),
+               tbDtlsFailReason(t->dtls));
+        if (!t->dead) postEvent(t, TB_MEDIA_TRANSPORT_CLOSED, st == TB_DTLS_FAILED
+                                                                  ? "dtls failed"
+                                                                  : "dtls closed");
+        t->dead = true;
+    }
+}
+
+/* ---- transports ------------------------------------------------------------------- */
+
+static void addTransport(tbRouter *r, const tbMediaTransportSpec *spec, int64_t now) {
+    tbTransport *t = calloc(1, sizeof *t);
+    if (!t) return;
+    t->id = spec->transport_id;
+    t->room_id = spec->room_id;
+    t->router = r;
+    t->role = spec->dtls_role == TB_MEDIA_DTLS_SERVER ? TB_DTLS_SERVER : TB_DTLS_CLIENT;
+    tbIceLiteInit(&t->ice, (uint64_t)now);
+    /* the control plane chose our credentials (they are in its SDP answer) */
+    snprintf(t->ice.local_ufrag, sizeof t->ice.local_ufrag, "%.16s", spec->local_ufrag);
+    snprintf(t->ice.local_pwd, sizeof t->ice.local_pwd, "%.32s", spec->local_pwd);
+    tbIceLiteSetRemote(&t->ice, spec->remote_ufrag, spec->remote_pwd);
+    tbDtlsConfig dc = {.role = t->role, .remote_fingerprint = spec->remote_fingerprint,
+                       .send = dtlsSend, .on_state = dtlsState, .ud = t};
+    t->dtls = tbDtlsNew(r->dtls, &dc);
+    if (!t->dtls) {
+        free(t);
+        return;
+    }
+    if (t->role == TB_DTLS_SERVER) tbDtlsStart(t->dtls, (uint64_t)now);
+    t->next = r->transports;
+    r->transports = t;
+}
+
+static void freeDowns(tbUpTrack *u, const tbTransport *only) {
+    for (tbDownTrack **pp = &u->downs; *pp;) {
+        tbDownTrack *d = *pp;
+        if (only && d->sub != only) {
+            pp = &d->next;
+            continue;
+        }
+        *pp = d->next;
+        free(d);
+    }
+}
+
+static void removeUp(tbRouter *r, uint32_t track_id) {
+    for (tbUpTrack **pp = &r->ups; *pp; pp = &(*pp)->next) {
+        if ((*pp)->track_id != track_id) continue;
+        tbUpTrack *u = *pp;
+        *pp = u->next;
+        freeDowns(u, NULL);
+        free(u);
+        return;
+    }
+}
+
+static void freeTransport(tbRouter *r, tbTransport *t) {
+    for (tbUpTrack **pp = &r->ups; *pp;) {
+        tbUpTrack *u = *pp;
+        freeDowns(u, t);
+        if (u->pub == t) {
+            *pp = u->next;
+            freeDowns(u, NULL);
+            free(u);
+        } else {
+            pp = &u->next;
+        }
+    }
+    tbDtlsFree(t->dtls);
+    if (t->srtp_ready) tbSrtpSessionClear(&t->srtp);
+    free(t);
+}
+
+static void removeTransport(tbRouter *r, uint32_t id) {
+    for (tbTransport **pp = &r->transports; *pp; pp = &(*pp)->next) {
+        if ((*pp)->id != id) continue;
+        tbTransport *t = *pp;
+        *pp = t->next;
+        freeTransport(r, t);
+        return;
+    }
+}
+
+/* ---- tracks ------------------------------------------------------------------------ */
+
+static tbRouterRoom *roomFor(tbRouter *r, uint32_t room_id) {
+    for (tbRouterRoom *rr = r->rooms; rr; rr = rr->next)
+        if (rr->room_id == room_id) return rr;
+    tbRouterRoom *rr = calloc(1, sizeof *rr);
+    if (!rr) return NULL;
+    rr->room_id = room_id;
+    tbSpeakerRoomInit(&rr->speakers, &r->speaker_cfg);
+    rr->next = r->rooms;
+    r->rooms = rr;
+    return rr;
+}
+
+static void publish(tbRouter *r, const tbMediaCmd *c) {
+    const tbMediaPublishSpec *s = &c->u.publish;
+    tbTransport *t = transportById(r, s->transport_id);
+    if (!t || upById(r, s->track_id)) return;
+    tbUpTrack *u = calloc(1, sizeof *u);
+    if (!u) return;
+    u->track_id = s->track_id;
+    u->room_id = c->room_id;
+    u->pub = t;
+    u->ssrc = s->ssrc;
+    snprintf(u->mid, sizeof u->mid, "%s", s->mid);
+    u->pt = s->payload_type;
+    u->red_pt = s->red_pt;
+    u->audio_level_ext = s->audio_level_ext;
+    u->mid_ext = s->mid_ext;
+    tbSpeakerLevelInit(&u->level, &r->speaker_cfg, 48000);
+    roomFor(r, c->room_id);
+    u->next = r->ups;
+    r->ups = u;
+}
+
+static void subscribe(tbRouter *r, const tbMediaCmd *c, int64_t now) {
+    const tbMediaSubscribeSpec *s = &c->u.subscribe;
+    tbUpTrack *u = upById(r, s->track_id);
+    tbTransport *sub = transportById(r, s->transport_id);
+    if (!u || !sub) return;
+    for (tbDownTrack *d = u->downs; d; d = d->next)
+        if (d->sub == sub) return;
+    tbDownTrack *d = calloc(1, sizeof *d);
+    if (!d) return;
+    d->sub = sub;
+    d->ssrc = s->ssrc;
+    snprintf(d->mid, sizeof d->mid, "%s", s->mid);
+    d->mid_len = (uint8_t)strlen(d->mid);
+    d->pt = s->payload_type;
+    d->audio_level_ext = s->audio_level_ext;
+    d->mid_ext = s->mid_ext;
+    /* random-looking but deterministic starting points per downtrack */
+    tbRtpMungerInit(&d->munger, 48000, (uint16_t)(d->ssrc ^ (uint32_t)now),
+                    d->ssrc * 2654435761u);
+    tbRtpMungerSetMuted(&d->munger, u->muted);
+    d->next = u->downs;
+    u->downs = d;
+}
+
+static void unsubscribe(tbRouter *r, uint32_t transport_id, uint32_t track_id) {
+    tbUpTrack *u = upById(r, track_id);
+    tbTransport *sub = transportById(r, transport_id);
+    if (u && sub) freeDowns(u, sub);
+}
+
+static void setMuted(tbRouter *r, uint32_t track_id, bool muted) {
+    tbUpTrack *u = upById(r, track_id);
+    if (!u) return;
+    u->muted = muted;
+    for (tbDownTrack *d = u->downs; d; d = d->next) tbRtpMungerSetMuted(&d->munger, muted);
+}
+
+void tbRouterCommand(tbRouter *r, const tbMediaCmd *c, int64_t now_ms) {
+    switch (c->type) {
+    case TB_CMD_ADD_TRANSPORT: addTransport(r, &c->u.transport, now_ms); break;
+    case TB_CMD_REMOVE_TRANSPORT: removeTransport(r, c->transport_id); break;
+    case TB_CMD_PUBLISH: publish(r, c); break;
+    case TB_CMD_UNPUBLISH: removeUp(r, c->track_id); break;
+    case TB_CMD_SUBSCRIBE: subscribe(r, c, now_ms); break;
+    case TB_CMD_UNSUBSCRIBE: unsubscribe(r, c->transport_id, c->track_id); break;
+    case TB_CMD_SET_MUTED: setMuted(r, c->track_id, c->muted); break;
+    }
+}
+
+/* ---- inbound packets ---------------------------------------------------------------- */
+
+static void onStun(tbRouter *r, tbUdpPacket *p, const tbIceTuple *from, int64_t now) {
+    char ufrag[TB_STUN_USERNAME_MAX];
+    tbTransport *t = NULL;
+    if (tbStunPeekLocalUfrag(p->data, p->len, ufrag, sizeof ufrag) >= 0)
+        t = transportByUfrag(r, ufrag);
+    else
+        t = transportByTuple(r, from); /* indications carry no USERNAME */
+    if (!t) {
+        r->stats.dropped_unknown_source++;
+        return;
+    }
+    uint8_t out[TB_STUN_RESPONSE_MAX];
+    tbIceInput res;
+    tbStunStatus st = tbIceLiteHandleStun(&t->ice, r->stun, p->data, p->len, from,
+                                          (uint64_t)now, out, sizeof out, &res);
+    if (st == TB_STUN_UNAUTHORIZED || st == TB_STUN_UNKNOWN_USER) r->stats.stun_bad_auth++;
+    if (st == TB_STUN_BAD_REQUEST) r->stats.dropped_malformed++;
+    if (res.out_len)
+        tbUdpQueue(r->udp, out, res.out_len, (const struct sockaddr *)&p->addr, p->addrlen);
+    /* we are the DTLS client: start once there is somewhere to send */
+    if (st == TB_STUN_OK && t->role == TB_DTLS_CLIENT && tbDtlsGetState(t->dtls) == TB_DTLS_NEW)
+        tbDtlsStart(t->dtls, (uint64_t)now);
+    if (res.events & TB_ICE_EV_SELECTED) maybeConnected(t);
+}
+
+/* Writes one forwarded packet for downtrack d into the UDP batch. */
+static void forwardOne(tbRouter *r, tbUpTrack *u, tbDownTrack *d, const uint8_t *pkt,
+                       const tbRtpHeader *h, uint8_t level, bool voice, uint64_t now_us) {
+    tbTransport *sub = d->sub;
+    const tbIceTuple *to = tbIceLiteSendTuple(&sub->ice);
+    if (!sub->srtp_ready || sub->dead || !to) return;
+    tbRtpMunged m;
+    if (tbRtpMungerProcess(&d->munger, h->ssrc, h->seq, h->ts, now_us, &m) != TB_MUNGE_FORWARD)
+        return;
+    tbRtpRewrite rw = {.ssrc = d->ssrc, .pt = d->pt, .seq = m.seq, .ts = m.ts,
+                       .set_marker = m.marker, .audio_level_id = d->audio_level_ext,
+                       .audio_level = level, .voice = voice, .mid_id = d->mid_ext,
+                       .mid_len = d->mid_len, .mid = d->mid};
+    if (!u->audio_level_ext) rw.audio_level_id = 0;
+    uint8_t *buf = tbUdpTxBuffer(r->udp);
+    int n = tbRtpWrite(pkt, h, &rw, buf, TB_UDP_MTU - TB_SRTP_MAX_OVERHEAD);
+    if (n <= 0) return;
+    size_t len = (size_t)n;
+    if (tbSrtpProtect(&sub->srtp, buf, &len, TB_UDP_MTU) != TB_SRTP_OK) return;
+    tbUdpTxCommit(r->udp, len, (const struct sockaddr *)&to->addr, to->addrlen);
+    d->packets++;
+    d->octets += h->payload_len;
+    r->stats.packets_out++;
+    r->stats.bytes_out += len;
+}
+
+/* Finds the uptrack of an RTP packet: by SSRC, else by the mid extension
+ * (then the SSRC is learnt). */
+static tbUpTrack *upForPacket(tbRouter *r, tbTransport *t, const uint8_t *pkt,
+                              const tbRtpHeader *h) {
+    tbUpTrack *u = upBySsrc(r, t, h->ssrc);
+    if (u) return u;
+    for (u = r->ups; u; u = u->next) {
+        const uint8_t *mid;
+        uint8_t len;
+        if (u->pub != t || !u->mid_ext) continue;
+        if (tbRtpFindExt(pkt, h, u->mid_ext, &mid, &len) && len == strlen(u->mid) &&
+            memcmp(mid, u->mid, len) == 0) {
+            u->ssrc = h->ssrc;
+            return u;
+        }
+    }
+    return NULL;
+}
+
+static void onRtp(tbRouter *r, tbTransport *t, uint8_t *pkt, size_t len, int64_t now) {
+    tbSrtpStatus st = tbSrtpUnprotect(&t->srtp, pkt, &len);
+    if (st == TB_SRTP_ERR_AUTH) r->stats.srtp_auth_failed++;
+    if (st != TB_SRTP_OK) return;
+    tbRtpHeader h;
+    if (tbRtpParse(pkt, len, &h) != TB_RTP_OK) {
+        r->stats.dropped_malformed++;
+        return;
+    }
+    tbUpTrack *u = upForPacket(r, t, pkt, &h);
+    if (!u) return;
+    uint8_t level = TB_RTP_AUDIO_LEVEL_SILENT;
+    bool voice = false;
+    if (u->audio_level_ext) tbRtpGetAudioLevel(pkt, &h, u->audio_level_ext, &level, &voice);
+    if (!u->muted && u->audio_level_ext)
+        tbSpeakerLevelObserve(&u->level, level, h.ts, (uint64_t)now);
+    uint64_t now_us = (uint64_t)now * 1000;
+    for (tbDownTrack *d = u->downs; d; d = d->next)
+        forwardOne(r, u, d, pkt, &h, level, voice, now_us);
+}
+
+static void onSrtcp(tbRouter *r, tbTransport *t, uint8_t *pkt, size_t len) {
+    tbSrtpStatus st = tbSrtpUnprotectRtcp(&t->srtp, pkt, &len);
+    if (st == TB_SRTP_ERR_AUTH) r->stats.srtp_auth_failed++;
+    /* receiver/sender reports and NACKs are read by the RTCP work to come */
+}
+
+void tbRouterPacket(tbRouter *r, tbUdpPacket *p, int64_t now_ms) {
+    tbIceTuple from;
+    r->stats.packets_in++;
+    r->stats.bytes_in += p->len;
+    if (tbIceTupleSet(&from, (const struct sockaddr *)&p->addr, p->addrlen, TB_ICE_UDP) != 0 ||
+        p->len == 0) {
+        r->stats.dropped_malformed++;
+        return;
+    }
+    if (tbStunIsStun(p->data, p->len)) {
+        onStun(r, p, &from, now_ms);
+        return;
+    }
+    tbTransport *t = transportByTuple(r, &from);
+    if (!t) {
+        r->stats.dropped_unknown_source++;
+        return;
+    }
+    if (tbDtlsIsDtls(p->data, p->len)) {
+        if (tbDtlsFeed(t->dtls, p->data, p->len) == TB_DTLS_ERR_MALFORMED)
+            r->stats.dropped_malformed++;
+    } else if (p->data[0] >= 128 && p->data[0] <= 191 && t->srtp_ready) {
+        if (tbRtpIsRtcp(p->data, p->len))
+            onSrtcp(r, t, p->data, p->len);
+        else
+            onRtp(r, t, p->data, p->len, now_ms);
+    } else {
+        r->stats.dropped_malformed++;
+    }
+}
+
+/* ---- timers -------------------------------------------------------------------------- */
+
+static void tickTransport(tbTransport *t, int64_t now) {
+    unsigned ev = 0;
+    if (tbIceLiteTick(&t->ice, (uint64_t)now, &ev) && !t->dead) {
+        postEvent(t, TB_MEDIA_TRANSPORT_CLOSED, "ice consent expired");
+        t->dead = true;
+    }
+    if (ev & TB_ICE_EV_SELECTED) maybeConnected(t);
+    int64_t due = tbDtlsTimeoutMs(t->dtls, (uint64_t)now);
+    if (due == 0) tbDtlsOnTimeout(t->dtls, (uint64_t)now);
+}
+
+/* Ranks each room's speakers (at most every 400 ms) and reports changes. */
+static void reportRoomLevels(tbRouter *r, tbRouterRoom *rr, int64_t now) {
+    tbSpeakerInput in[TB_SPEAKER_MAX];
+    size_t n = 0, nranked = 0, nchanged = 0;
+    for (tbUpTrack *u = r->ups; u && n < TB_SPEAKER_MAX; u = u->next)
+        if (u->room_id == rr->room_id) in[n++] = (tbSpeakerInput){u->track_id, &u->level};
+    tbSpeakerInfo ranked[TB_SPEAKER_MAX], changed[TB_SPEAKER_MAX_CHANGES];
+    if (!tbSpeakerRoomUpdate(&rr->speakers, in, n, (uint64_t)now, ranked, &nranked, changed,
+                             &nchanged) ||
+        nchanged == 0)
+        return;
+    tbMediaEvent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = TB_MEDIA_LEVELS;
+    ev.room_id = rr->room_id;
+    for (size_t i = 0; i < nchanged && ev.num_levels < TB_MEDIA_MAX_LEVELS; i++)
+        ev.levels[ev.num_levels++] =
+            (tbMediaLevel){changed[i].id, changed[i].level, changed[i].active};
+    tbMediaPostEvent(r->media, &ev);
+}
+
+static void reportLevels(tbRouter *r, int64_t now) {
+    for (tbRouterRoom *rr = r->rooms; rr; rr = rr->next) reportRoomLevels(r, rr, now);
+}
+
+void tbRouterTick(tbRouter *r, int64_t now_ms) {
+    for (tbTransport **pp = &r->transports; *pp;) {
+        tbTransport *t = *pp;
+        tickTransport(t, now_ms); /* dead ones stay until the control plane removes them */
+        pp = &t->next;
+    }
+    reportLevels(r, now_ms);
+}
+
+void tbRouterStats(const tbRouter *r, tbMediaStats *out) {
+    *out = r->stats;
+    out->transports = 0;
+    for (const tbTransport *t = r->transports; t; t = t->next) out->transports++;
+}
+
+tbRouter *tbRouterNew(tbMedia *media, tbUdp *udp, struct tbDtlsCert *cert) {
+    tbRouter *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->media = media;
+    r->udp = udp;
+    r->stun = tbStunCtxNew();
+    r->dtls = tbDtlsCtxNew(cert);
+    if (!r->stun || !r->dtls) {
+        tbRouterFree(r);
+        return NULL;
+    }
+    tbSpeakerConfigDefault(&r->speaker_cfg);
+    return r;
+}
+
+void tbRouterFree(tbRouter *r) {
+    if (!r) return;
+    while (r->transports) {
+        tbTransport *t = r->transports;
+        r->transports = t->next;
+        freeTransport(r, t);
+    }
+    while (r->ups) {
+        tbUpTrack *u = r->ups;
+        r->ups = u->next;
+        freeDowns(u, NULL);
+        free(u);
+    }
+    while (r->rooms) {
+        tbRouterRoom *rr = r->rooms;
+        r->rooms = rr->next;
+        free(rr);
+    }
+    if (r->stun) tbStunCtxFree(r->stun);
+    if (r->dtls) tbDtlsCtxFree(r->dtls);
+    free(r);
+}

@@ -1,0 +1,237 @@
+/* hub.c — the signaling hub: session registry, media ids, room-wide fan-out
+ * (participant updates, speakers), participant removal, and the media plane's
+ * events; see hub.h. */
+#include "signal/hub.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "room/room_proto.h"
+#include "signal/session_internal.h"
+#include "util/log.h"
+
+tbSignalHub *tbSignalHubNew(tbApi *api, tbMedia *media) {
+    tbSignalHub *hub = calloc(1, sizeof *hub);
+    if (!hub) return NULL;
+    hub->api = api;
+    hub->media = media;
+    hub->next_id = 1;
+    if (tbLocalAddresses(api->config, &hub->addrs) == 0)
+        tbWarn("signal", "no usable IP address for ICE candidates: set rtc.node_ip");
+    for (size_t i = 0; i < hub->addrs.len; i++)
+        tbInfo("signal", "ICE candidate address %s", hub->addrs.ip[i]);
+    return hub;
+}
+
+void tbSignalHubFree(tbSignalHub *hub) {
+    if (!hub) return;
+    /* sessions are freed as their connections close (lws closes them all
+     * before the hub is freed); any left have no connection */
+    while (hub->sessions) {
+        tbSignalSession *s = hub->sessions;
+        hub->sessions = s->next;
+        if (s->join) livekit__join_request__free_unpacked(s->join, NULL);
+        free(s);
+    }
+    free(hub);
+}
+
+uint32_t tbSignalHubNextId(tbSignalHub *hub) { return hub->next_id++; }
+
+/* Calls fn for every attached session in `room` except `except`. */
+static void forEachInRoom(tbSignalHub *hub, const char *room, const tbSignalSession *except,
+                          void (*fn)(tbSignalSession *, void *), void *arg) {
+    for (tbSignalSession *s = hub->sessions; s; s = s->next)
+        if (s != except && s->conn && !s->closing && strcmp(s->room, room) == 0) fn(s, arg);
+}
+
+static void sendUpdate(tbSignalSession *s, void *arg) {
+    Livekit__ParticipantInfo *info = arg;
+    Livekit__ParticipantUpdate up;
+    livekit__participant_update__init(&up);
+    up.n_participants = 1;
+    up.participants = &info;
+    Livekit__SignalResponse r;
+    livekit__signal_response__init(&r);
+    r.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_UPDATE;
+    r.update = &up;
+    tbSessionSend(s, &r);
+}
+
+void tbSignalHubBroadcastParticipant(tbSignalHub *hub, const char *room,
+                                     const tbParticipant *p, const tbSignalSession *except) {
+    if (p->permission.hidden) return;
+    Livekit__ParticipantInfo *info = tbParticipantToProto(p);
+    if (!info) return;
+    forEachInRoom(hub, room, except, sendUpdate, info);
+    livekit__participant_info__free_unpacked(info, NULL);
+}
+
+static void dropTrack(tbSignalSession *s, void *arg) { tbSessionDropTrack(s, arg); }
+
+/* The participant's tracks stop: the media plane unpublishes them and the
+ * other sessions free the sections that carried them. */
+static void unpublishAll(tbSignalHub *hub, const tbRoom *room, const tbParticipant *p) {
+    for (const tbTrack *t = p->tracks; t; t = t->next) {
+        if (!t->published) continue;
+        tbMediaUnpublish(hub->media, room->media_id, t->media_id);
+        forEachInRoom(hub, room->name, p->session, dropTrack, (void *)t->sid);
+    }
+}
+
+void tbSignalHubRemoveParticipant(tbSignalHub *hub, const char *room_name,
+                                  const char *identity, int reason) {
+    tbRoom *room = tbRegistryFind(hub->api->registry, room_name);
+    tbParticipant *p = room ? tbRoomFindParticipant(room, identity) : NULL;
+    if (!p) return;
+    tbSignalSession *s = p->session;
+    if (s) {
+        if (reason != LIVEKIT__DISCONNECT_REASON__CLIENT_INITIATED)
+            tbSessionKick(s, (Livekit__DisconnectReason)reason);
+        if (s->transport_added && hub->media)
+            tbMediaRemoveTransport(hub->media, room->media_id, s->transport_id);
+        s->transport_added = false;
+    }
+    if (hub->media) unpublishAll(hub, room, p);
+    p->state = TB_PARTICIPANT_DISCONNECTED;
+    p->version++;
+    tbSignalHubBroadcastParticipant(hub, room_name, p, s);
+    tbRoomRemoveParticipant(room, identity, tbApiNowMs(hub->api));
+}
+
+void tbSignalHubDeleteRoom(tbSignalHub *hub, const char *room_name) {
+    tbRoom *room = tbRegistryFind(hub->api->registry, room_name);
+    while (room && room->participants)
+        tbSignalHubRemoveParticipant(hub, room_name, room->participants->identity,
+                                     LIVEKIT__DISCONNECT_REASON__ROOM_DELETED);
+}
+
+/* ---- media events ------------------------------------------------------------------ */
+
+static tbSignalSession *sessionByTransport(tbSignalHub *hub, uint32_t transport_id) {
+    for (tbSignalSession *s = hub->sessions; s; s = s->next)
+        if (s->transport_id == transport_id) return s;
+    return NULL;
+}
+
+static tbRoom *roomByMediaId(tbSignalHub *hub, uint32_t room_id) {
+    for (tbRoom *r = hub->api->registry->rooms; r; r = r->next)
+        if (r->media_id == room_id) return r;
+    return NULL;
+}
+
+static const tbParticipant *ownerOfTrack(const tbRoom *room, uint32_t track_id) {
+    for (const tbParticipant *p = room->participants; p; p = p->next)
+        for (const tbTrack *t = p->tracks; t; t = t->next)
+            if (t->media_id == track_id) return p;
+    return NULL;
+}
+
+static void sendSpeakers(tbSignalSession *s, void *arg) {
+    Livekit__SpeakersChanged *sc = arg;
+    Livekit__SignalResponse r;
+    livekit__signal_response__init(&r);
+    r.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_SPEAKERS_CHANGED;
+    r.speakers_changed = sc;
+    tbSessionSend(s, &r);
+}
+
+static void onLevels(tbSignalHub *hub, const tbMediaEvent *ev) {
+    tbRoom *room = roomByMediaId(hub, ev->room_id);
+    if (!room) return;
+    Livekit__SpeakerInfo infos[TB_MEDIA_MAX_LEVELS], *ptrs[TB_MEDIA_MAX_LEVELS];
+    Livekit__SpeakersChanged sc;
+    livekit__speakers_changed__init(&sc);
+    sc.speakers = ptrs;
+    for (size_t i = 0; i < ev->num_levels; i++) {
+        const tbParticipant *p = ownerOfTrack(room, ev->levels[i].track_id);
+        if (!p) continue;
+        Livekit__SpeakerInfo *si = &infos[sc.n_speakers];
+        livekit__speaker_info__init(si);
+        si->sid = (char *)p->sid;
+        si->level = ev->levels[i].level;
+        si->active = ev->levels[i].active;
+        ptrs[sc.n_speakers++] = si;
+    }
+    forEachInRoom(hub, room->name, NULL, sendSpeakers, &sc);
+}
+
+void tbSignalHubOnMediaEvent(void *ctx, const tbMediaEvent *ev) {
+    tbSignalHub *hub = ctx;
+    tbSignalSession *s = sessionByTransport(hub, ev->transport_id);
+    switch (ev->type) {
+    case TB_MEDIA_TRANSPORT_CONNECTED:
+        if (s) tbInfo("media", "%s: transport connected", s->identity);
+        break;
+    case TB_MEDIA_TRANSPORT_CLOSED:
+        if (!s) break;
+        tbInfo("media", "%s: transport closed (%s)", s->identity, ev->reason);
+        s->transport_added = false;
+        tbSignalHubRemoveParticipant(hub, s->room, s->identity,
+                                     LIVEKIT__DISCONNECT_REASON__CONNECTION_TIMEOUT);
+        break;
+    case TB_MEDIA_LEVELS:
+        onLevels(hub, ev);
+        break;
+    }
+}
+
+/* ---- RoomService hooks ------------------------------------------------------------------ */
+
+static void hookRemove(void *ctx, const char *room, const char *identity) {
+    tbSignalHubRemoveParticipant(ctx, room, identity,
+                                 LIVEKIT__DISCONNECT_REASON__PARTICIPANT_REMOVED);
+}
+
+static void hookDeleteRoom(void *ctx, const char *room) { tbSignalHubDeleteRoom(ctx, room); }
+
+static void hookParticipant(void *ctx, const char *room, const tbParticipant *p) {
+    tbSignalHubBroadcastParticipant(ctx, room, p, NULL);
+}
+
+/* The publisher is told its track was muted (SignalResponse.mute), the media
+ * plane stops forwarding it, everyone sees the change. */
+static void hookTrackMuted(void *ctx, const char *room, const tbParticipant *p, const tbTrack *t) {
+    tbSignalHub *hub = ctx;
+    tbSignalSession *s = p->session;
+    tbRoom *r = tbRegistryFind(hub->api->registry, room);
+    if (s) {
+        Livekit__MuteTrackRequest m;
+        livekit__mute_track_request__init(&m);
+        m.sid = (char *)t->sid;
+        m.muted = t->muted;
+        Livekit__SignalResponse resp;
+        livekit__signal_response__init(&resp);
+        resp.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_MUTE;
+        resp.mute = &m;
+        tbSessionSend(s, &resp);
+    }
+    if (r && hub->media && t->published) tbMediaSetMuted(hub->media, r->media_id, t->media_id, t->muted);
+    tbSignalHubBroadcastParticipant(hub, room, p, NULL);
+}
+
+static void sendRoomUpdate(tbSignalSession *s, void *arg) {
+    Livekit__RoomUpdate up;
+    livekit__room_update__init(&up);
+    up.room = arg;
+    Livekit__SignalResponse r;
+    livekit__signal_response__init(&r);
+    r.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_ROOM_UPDATE;
+    r.room_update = &up;
+    tbSessionSend(s, &r);
+}
+
+static void hookRoomChanged(void *ctx, const tbRoom *room) {
+    tbSignalHub *hub = ctx;
+    const tbStrList *codecs = &hub->api->config->room.enabled_codecs;
+    Livekit__Room *info = tbRoomToProto(room, codecs->items, codecs->len);
+    if (!info) return;
+    forEachInRoom(hub, room->name, NULL, sendRoomUpdate, info);
+    livekit__room__free_unpacked(info, NULL);
+}
+
+tbApiHooks tbSignalHubApiHooks(tbSignalHub *hub) {
+    tbApiHooks h = {hub, hookRemove, hookDeleteRoom, hookParticipant, hookTrackMuted,
+                    hookRoomChanged};
+    return h;
+}

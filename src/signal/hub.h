@@ -1,0 +1,40 @@
+/* hub.h — the control plane's signaling hub: every participant session of
+ * this node, the ids handed to the media plane, and the fan-out of room
+ * events (participant updates, speakers, track changes) to the sessions of a
+ * room. Runs on the control thread only. */
+#ifndef TB_SIGNAL_HUB_H
+#define TB_SIGNAL_HUB_H
+
+#include "api/api.h"
+#include "media/addresses.h"
+#include "media/media.h"
+#include "signal/session.h"
+
+#define TB_PROTOCOL_VERSION 16     /* LiveKit ServerInfo.protocol we speak */
+#define TB_LIVEKIT_COMPAT "1.9.0"  /* server version the SDK compares features against */
+
+struct tbSignalHub {
+    tbApi *api;                 /* config, registry, metrics, clock */
+    tbMedia *media;             /* NULL: joins are refused (no media plane) */
+    tbLocalAddrs addrs;         /* ICE candidate addresses */
+    tbSignalSession *sessions;  /* every open session */
+    uint32_t next_id;           /* media ids: rooms, transports, tracks */
+};
+
+tbSignalHub *tbSignalHubNew(tbApi *api, tbMedia *media);
+void tbSignalHubFree(tbSignalHub *hub);
+uint32_t tbSignalHubNextId(tbSignalHub *hub);
+
+/* Media plane events (tbMediaEventFn). */
+void tbSignalHubOnMediaEvent(void *ctx, const tbMediaEvent *ev);
+
+/* Room events, also called by RoomService (api hooks). */
+void tbSignalHubBroadcastParticipant(tbSignalHub *hub, const char *room,
+                                     const tbParticipant *p, const tbSignalSession *except);
+void tbSignalHubRemoveParticipant(tbSignalHub *hub, const char *room, const char *identity,
+                                  int reason);
+void tbSignalHubDeleteRoom(tbSignalHub *hub, const char *room);
+/* RoomService's view of the hub (api->hooks). */
+tbApiHooks tbSignalHubApiHooks(tbSignalHub *hub);
+
+#endif

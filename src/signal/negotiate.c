@@ -1,0 +1,324 @@
+/* negotiate.c — SDP offer/answer for a session on /rtc/v1, where the client
+ * is always the offerer:
+ *  - the first offer creates the media transport (ICE credentials, DTLS
+ *    fingerprint and role from the offer, ours in the answer);
+ *  - a client sendonly audio section whose msid track id is an AddTrack cid
+ *    publishes that track: the media plane forwards it and every other
+ *    participant is asked to make room for it;
+ *  - remote tracks go out on the client's recvonly audio sections, answered
+ *    sendonly with msid "PA_x|TR_y" and our SSRC, listed in mid_to_track_id;
+ *    when there are not enough such sections the client is sent
+ *    media_sections_requirement and re-offers (as livekit-server does). */
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ice/ice_lite.h"
+#include "sdp/sdp.h"
+#include "signal/session_internal.h"
+#include "util/log.h"
+
+static uint32_t randomSsrc(void) {
+    uint32_t v = 0;
+    while (v == 0) RAND_bytes((unsigned char *)&v, sizeof v);
+    return v;
+}
+
+static tbDownSection *downByMid(tbSignalSession *s, const char *mid) {
+    for (size_t i = 0; i < s->num_down; i++)
+        if (strcmp(s->down[i].mid, mid) == 0) return &s->down[i];
+    return NULL;
+}
+
+static tbDownSection *downByTrack(tbSignalSession *s, const char *track_sid) {
+    for (size_t i = 0; i < s->num_down; i++)
+        if (strcmp(s->down[i].track_sid, track_sid) == 0) return &s->down[i];
+    return NULL;
+}
+
+static void sendRequirement(tbSignalSession *s, uint32_t audios) {
+    Livekit__MediaSectionsRequirement req;
+    livekit__media_sections_requirement__init(&req);
+    req.num_audios = audios;
+    Livekit__SignalResponse r;
+    livekit__signal_response__init(&r);
+    r.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_MEDIA_SECTIONS_REQUIREMENT;
+    r.media_sections_requirement = &req;
+    s->requested += audios;
+    tbSessionSend(s, &r);
+}
+
+/* Asks the client for a new offer with room for every pending track. */
+static void renegotiate(tbSignalSession *s) {
+    if (!s->conn || s->join) return; /* the join's offer is answered next */
+    size_t have = s->free_recv + s->requested;
+    sendRequirement(s, s->num_pending > have ? (uint32_t)(s->num_pending - have) : 0);
+}
+
+void tbSessionWantTrack(tbSignalSession *s, const tbParticipant *owner, const tbTrack *t) {
+    (void)owner;
+    if (t->type != 0 || downByTrack(s, t->sid)) return; /* audio only */
+    for (size_t i = 0; i < s->num_pending; i++)
+        if (strcmp(s->pending[i], t->sid) == 0) return;
+    if (s->num_pending == TB_MAX_DOWN) return;
+    memcpy(s->pending[s->num_pending++], t->sid, TB_SID_LEN);
+    renegotiate(s);
+}
+
+void tbSessionDropTrack(tbSignalSession *s, const char *track_sid) {
+    for (size_t i = 0; i < s->num_pending; i++) {
+        if (strcmp(s->pending[i], track_sid) != 0) continue;
+        memmove(s->pending[i], s->pending[i + 1], (s->num_pending - i - 1) * TB_SID_LEN);
+        s->num_pending--;
+        return;
+    }
+    tbDownSection *d = downByTrack(s, track_sid);
+    if (!d) return;
+    if (d->subscribed)
+        tbMediaUnsubscribe(s->hub->media, s->room_media_id, s->transport_id, d->track_media_id);
+    d->track_sid[0] = d->participant_sid[0] = '\0';
+    d->subscribed = false;
+    renegotiate(s); /* the section goes inactive */
+}
+
+/* ---- the transport --------------------------------------------------------------- */
+
+static int ensureTransport(tbSignalSession *s, const tbSdp *offer) {
+    tbSdpTransportInfo ti;
+    if (!tbSdpTransport(offer, &ti)) {
+        tbWarn("signal", "%s: offer without ICE credentials or DTLS fingerprint", s->identity);
+        return -1;
+    }
+    if (s->transport_added) return 0; /* ICE restarts come with reconnects (later issue) */
+    tbIceLite tmp; /* only to draw fresh random credentials */
+    if (tbIceLiteInit(&tmp, 0) != 0) return -1;
+    snprintf(s->ice_ufrag, sizeof s->ice_ufrag, "%s", tmp.local_ufrag);
+    snprintf(s->ice_pwd, sizeof s->ice_pwd, "%s", tmp.local_pwd);
+    tbMediaTransportSpec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.transport_id = s->transport_id;
+    spec.room_id = s->room_media_id;
+    snprintf(spec.local_ufrag, sizeof spec.local_ufrag, "%s", s->ice_ufrag);
+    snprintf(spec.local_pwd, sizeof spec.local_pwd, "%s", s->ice_pwd);
+    snprintf(spec.remote_ufrag, sizeof spec.remote_ufrag, "%s", ti.ice_ufrag);
+    snprintf(spec.remote_pwd, sizeof spec.remote_pwd, "%s", ti.ice_pwd);
+    snprintf(spec.remote_fingerprint, sizeof spec.remote_fingerprint, "%s %s",
+             ti.fingerprint->alg, ti.fingerprint->hex);
+    spec.dtls_role = TB_MEDIA_DTLS_CLIENT; /* our answer says a=setup:active */
+    tbMediaAddTransport(s->hub->media, &spec);
+    s->transport_added = true;
+    return 0;
+}
+
+/* ---- planning the answer ----------------------------------------------------------- */
+
+static const tbParticipant *findTrackOwner(const tbRoom *room, const char *track_sid,
+                                           const tbTrack **track) {
+    for (const tbParticipant *p = room->participants; p; p = p->next)
+        for (const tbTrack *t = p->tracks; t; t = t->next)
+            if (strcmp(t->sid, track_sid) == 0) {
+                *track = t;
+                return p;
+            }
+    return NULL;
+}
+
+/* Gives the next pending track a free recvonly section `mid`. */
+static tbDownSection *assignPending(tbSignalSession *s, const tbRoom *room, const char *mid) {
+    while (s->num_pending > 0 && s->num_down < TB_MAX_DOWN) {
+        char sid[TB_SID_LEN];
+        memcpy(sid, s->pending[0], TB_SID_LEN);
+        memmove(s->pending[0], s->pending[1], (s->num_pending - 1) * TB_SID_LEN);
+        s->num_pending--;
+        const tbTrack *t = NULL;
+        const tbParticipant *owner = findTrackOwner(room, sid, &t);
+        if (!owner || !t->published) continue; /* gone meanwhile */
+        tbDownSection *d = downByMid(s, mid);
+        if (!d) d = &s->down[s->num_down++];
+        memset(d, 0, sizeof *d);
+        snprintf(d->mid, sizeof d->mid, "%s", mid);
+        memcpy(d->track_sid, t->sid, TB_SID_LEN);
+        memcpy(d->participant_sid, owner->sid, TB_SID_LEN);
+        d->track_media_id = t->media_id;
+        d->ssrc = randomSsrc();
+        return d;
+    }
+    return NULL;
+}
+
+/* Decides, for each recvonly audio section of the offer, what we send on it. */
+static void planSections(tbSignalSession *s, const tbRoom *room, const tbSdp *offer,
+                         tbSdpAnswerParams *p) {
+    s->free_recv = 0;
+    for (size_t i = 0; i < offer->num_sections; i++) {
+        const tbSdpSection *sec = &offer->sections[i];
+        if (sec->kind != TB_SDP_KIND_AUDIO || !sec->mid || sec->port == 0) continue;
+        if (sec->direction != TB_SDP_DIR_RECVONLY && sec->direction != TB_SDP_DIR_SENDRECV)
+            continue;
+        tbDownSection *d = downByMid(s, sec->mid);
+        if (!d || !d->track_sid[0]) d = assignPending(s, room, sec->mid);
+        if (d)
+            tbSdpAnswerSetSend(p, sec->mid, d->ssrc, d->participant_sid, d->track_sid,
+                               s->participant_sid);
+        else if (sec->direction == TB_SDP_DIR_RECVONLY)
+            s->free_recv++;
+    }
+}
+
+static void candidatesFor(tbSignalSession *s, char lines[][128], const char **ptrs, size_t *n) {
+    const tbConfig *cfg = s->hub->api->config;
+    *n = 0;
+    for (size_t i = 0; i < s->hub->addrs.len; i++) {
+        uint32_t prio = tbIceCandidatePriority(TB_ICE_TYPE_PREF_HOST,
+                                               tbIceLocalPreference(TB_ICE_UDP, (unsigned)i), 1);
+        char found[8];
+        snprintf(found, sizeof found, "%u", (unsigned)(i + 1) % 1000);
+        if (tbIceCandidateFormat(lines[*n], 128, found, 1, "udp", prio, s->hub->addrs.ip[i],
+                                 (uint16_t)cfg->rtc.udp_port, "host", NULL) > 0) {
+            ptrs[*n] = lines[*n];
+            (*n)++;
+        }
+    }
+}
+
+/* ---- after the answer: publishing and subscribing ----------------------------------- */
+
+static tbTrack *trackByCid(tbParticipant *p, const char *cid) {
+    for (tbTrack *t = p->tracks; t; t = t->next)
+        if (cid && *cid && strcmp(t->cid, cid) == 0) return t;
+    return NULL;
+}
+
+static void wantEverywhere(tbSignalSession *s, const tbParticipant *p, const tbTrack *t) {
+    for (tbSignalSession *o = s->hub->sessions; o; o = o->next) {
+        if (o == s || strcmp(o->room, s->room) != 0 || o->closing) continue;
+        tbParticipant *op = tbSessionParticipant(o);
+        if (op && op->permission.can_subscribe) tbSessionWantTrack(o, p, t);
+    }
+}
+
+static void publishSection(tbSignalSession *s, tbParticipant *p, const tbSdpMidInfo *mi) {
+    tbTrack *t = trackByCid(p, mi->client_track_id);
+    if (!t || t->published || mi->opus_pt < 0) return;
+    tbMediaPublishSpec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.transport_id = s->transport_id;
+    spec.track_id = t->media_id;
+    spec.ssrc = mi->client_ssrc;
+    snprintf(spec.mid, sizeof spec.mid, "%s", mi->mid);
+    spec.payload_type = (uint8_t)mi->opus_pt;
+    spec.red_pt = mi->red_pt > 0 ? (uint8_t)mi->red_pt : 0;
+    spec.audio_level_ext = mi->audio_level_ext;
+    spec.mid_ext = mi->mid_ext;
+    tbMediaPublish(s->hub->media, s->room_media_id, &spec);
+    t->published = true;
+    p->version++;
+    tbInfo("signal", "%s publishes %s on mid %s (ssrc %u)", s->identity, t->sid, mi->mid,
+           mi->client_ssrc);
+    tbSignalHubBroadcastParticipant(s->hub, s->room, p, s);
+    wantEverywhere(s, p, t);
+}
+
+static void subscribeSection(tbSignalSession *s, const tbSdpMidInfo *mi) {
+    tbDownSection *d = downByMid(s, mi->mid);
+    if (!d || !d->track_sid[0] || d->subscribed || !mi->accepted) return;
+    tbMediaSubscribeSpec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.transport_id = s->transport_id;
+    spec.track_id = d->track_media_id;
+    spec.ssrc = d->ssrc;
+    snprintf(spec.mid, sizeof spec.mid, "%s", mi->mid);
+    spec.payload_type = mi->opus_pt >= 0 ? (uint8_t)mi->opus_pt : 111;
+    spec.audio_level_ext = mi->audio_level_ext;
+    spec.mid_ext = mi->mid_ext;
+    tbMediaSubscribe(s->hub->media, s->room_media_id, &spec);
+    d->subscribed = true;
+}
+
+static void applyAnswer(tbSignalSession *s, const tbSdpAnswer *a) {
+    tbParticipant *p = tbSessionParticipant(s);
+    for (size_t i = 0; p && i < a->num_mids; i++) {
+        const tbSdpMidInfo *mi = &a->mids[i];
+        if (mi->kind != TB_SDP_KIND_AUDIO || !mi->accepted) continue;
+        if (mi->answer_dir == TB_SDP_DIR_RECVONLY) publishSection(s, p, mi);
+        if (mi->answer_dir == TB_SDP_DIR_SENDONLY) subscribeSection(s, mi);
+    }
+}
+
+/* ---- the answer message --------------------------------------------------------------- */
+
+static void sendAnswer(tbSignalSession *s, const tbSdpAnswer *a, uint32_t id) {
+    Livekit__SessionDescription sd;
+    livekit__session_description__init(&sd);
+    sd.type = "answer";
+    sd.sdp = a->sdp;
+    sd.id = id;
+    Livekit__SessionDescription__MidToTrackIdEntry entries[TB_MAX_DOWN], *ptrs[TB_MAX_DOWN];
+    for (size_t i = 0; i < s->num_down; i++) {
+        if (!s->down[i].track_sid[0]) continue;
+        Livekit__SessionDescription__MidToTrackIdEntry *e = &entries[sd.n_mid_to_track_id];
+        livekit__session_description__mid_to_track_id_entry__init(e);
+        e->key = s->down[i].mid;
+        e->value = s->down[i].track_sid;
+        ptrs[sd.n_mid_to_track_id++] = e;
+    }
+    sd.mid_to_track_id = ptrs;
+    Livekit__SignalResponse r;
+    livekit__signal_response__init(&r);
+    r.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_ANSWER;
+    r.answer = &sd;
+    tbSessionSend(s, &r);
+}
+
+static tbSdpAnswer *buildAnswer(tbSignalSession *s, const tbRoom *room, const tbSdp *offer) {
+    tbSdpAnswerParams p;
+    tbSdpAnswerParamsInit(&p);
+    const char *fp = tbMediaFingerprint(s->hub->media);
+    const char *space = strchr(fp, ' ');
+    char lines[TB_MAX_LOCAL_ADDRS][128];
+    const char *cands[TB_MAX_LOCAL_ADDRS];
+    size_t ncands;
+    candidatesFor(s, lines, cands, &ncands);
+    p.ice_ufrag = s->ice_ufrag;
+    p.ice_pwd = s->ice_pwd;
+    p.fingerprint_sha256 = space ? space + 1 : fp;
+    p.setup = TB_SDP_SETUP_ACTIVE;
+    /* a rejected (port 0) section stops its transceiver, and livekit-client then
+     * fails its next createOffer ("Transceiver not found based on m-line
+     * index"): video is answered inactive instead, carrying nothing */
+    p.video_inactive = true;
+    p.candidates = cands;
+    p.num_candidates = ncands;
+    p.session_id = s->transport_id;
+    p.session_version = ++s->answer_version;
+    planSections(s, room, offer, &p);
+    tbSdpError err;
+    tbSdpAnswer *a = tbSdpBuildAnswer(offer, &p, &err);
+    if (!a) tbWarn("signal", "%s: cannot answer: %s (line %d)", s->identity, err.msg, err.line);
+    tbSdpAnswerParamsFree(&p);
+    return a;
+}
+
+int tbSessionAnswer(tbSignalSession *s, const Livekit__SessionDescription *offer) {
+    tbRoom *room = tbSessionRoom(s);
+    if (!room || !offer || !offer->sdp) return -1;
+    tbSdpError err;
+    tbSdp *sdp = tbSdpParse(offer->sdp, strlen(offer->sdp), &err);
+    if (!sdp) {
+        tbWarn("signal", "%s: bad offer: %s (line %d)", s->identity, err.msg, err.line);
+        return -1;
+    }
+    s->requested = 0; /* whatever we asked for is in this offer (or never will be) */
+    tbSdpAnswer *a = NULL;
+    if (ensureTransport(s, sdp) == 0) a = buildAnswer(s, room, sdp);
+    int rc = a ? 0 : -1;
+    if (a) {
+        sendAnswer(s, a, offer->id);
+        applyAnswer(s, a);
+        if (s->num_pending > s->free_recv) renegotiate(s);
+    }
+    tbSdpAnswerFree(a);
+    tbSdpFree(sdp);
+    return rc;
+}

@@ -1,0 +1,66 @@
+/* session_internal.h — the session struct shared by session.c (lifecycle,
+ * message dispatch), negotiate.c (SDP offer/answer and the sections that carry
+ * remote tracks) and hub.c (room fan-out). Not for use outside src/signal/. */
+#ifndef TB_SIGNAL_SESSION_INTERNAL_H
+#define TB_SIGNAL_SESSION_INTERNAL_H
+
+#include "livekit_rtc.pb-c.h"
+#include "signal/hub.h"
+
+#define TB_MAX_DOWN 48              /* remote tracks one participant can receive */
+#define TB_MID_LEN 32
+
+/* One of our sendonly m-sections in the client's peer connection. */
+typedef struct tbDownSection {
+    char mid[TB_MID_LEN];           /* the client's recvonly audio section */
+    char track_sid[TB_SID_LEN];     /* remote track carried ("" = free) */
+    char participant_sid[TB_SID_LEN];
+    uint32_t track_media_id;
+    uint32_t ssrc;                  /* the SSRC we announce and send with */
+    bool subscribed;                /* the media plane forwards into it */
+} tbDownSection;
+
+struct tbSignalSession {
+    tbSignalHub *hub;
+    const tbSignalIo *io;
+    void *conn;                     /* NULL until attached / after close */
+    bool v1;
+    bool text;                      /* the client speaks JSON text frames */
+    bool closing;
+    char room[260];
+    char identity[260];
+    char participant_sid[TB_SID_LEN];
+    uint32_t room_media_id;
+    uint32_t transport_id;
+    bool transport_added;
+    char ice_ufrag[24], ice_pwd[40];
+    Livekit__JoinRequest *join;     /* until attached */
+    tbDownSection down[TB_MAX_DOWN];
+    size_t num_down;
+    char pending[TB_MAX_DOWN][TB_SID_LEN]; /* remote tracks waiting for a section */
+    size_t num_pending;
+    size_t free_recv;               /* client recvonly audio sections we leave unused */
+    uint32_t requested;             /* sections asked for and not yet offered */
+    uint64_t answer_version;        /* o= session version of our answers */
+    struct tbSignalSession *next;
+};
+
+/* session.c */
+void tbSessionSend(tbSignalSession *s, Livekit__SignalResponse *msg);
+tbRoom *tbSessionRoom(const tbSignalSession *s);
+tbParticipant *tbSessionParticipant(const tbSignalSession *s);
+void tbSessionKick(tbSignalSession *s, Livekit__DisconnectReason reason);
+
+/* negotiate.c */
+/* Answers a client offer (the join's or a later one): creates the media
+ * transport on first use, publishes sendonly sections, fills free recvonly
+ * sections with pending remote tracks. Sends the answer. Returns 0 or -1
+ * (the offer was unusable; an error was logged). */
+int tbSessionAnswer(tbSignalSession *s, const Livekit__SessionDescription *offer);
+/* A remote track should reach this participant: queue it and ask the client
+ * for a fresh offer (media_sections_requirement). */
+void tbSessionWantTrack(tbSignalSession *s, const tbParticipant *owner, const tbTrack *t);
+/* A remote track is gone: free its section. */
+void tbSessionDropTrack(tbSignalSession *s, const char *track_sid);
+
+#endif
