@@ -129,7 +129,7 @@ static tbStunStatus stunClassify(tbStunCtx *ctx, const uint8_t *req, size_t len,
 /* USERNAME must be "<local ufrag>:<anything>" or, once the remote ufrag is
  * known, exactly "<local ufrag>:<remote ufrag>" (RFC 8445 §7.2.2). */
 static bool usernameMatches(const tbStunCreds *c, const uint8_t *u, size_t ulen) {
-    size_t l = c->local_ufrag ? strlen(c->local_ufrag) : 0;
+    size_t l = c && c->local_ufrag ? strlen(c->local_ufrag) : 0;
     if (u == NULL || l == 0 || ulen <= l || memcmp(u, c->local_ufrag, l) != 0 || u[l] != ':')
         return false;
     if (c->remote_ufrag == NULL || c->remote_ufrag[0] == '\0') return true;

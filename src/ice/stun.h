@@ -104,6 +104,9 @@ tbStunStatus tbStunValidateRequest(tbStunCtx *ctx, const uint8_t *req, size_t re
  *   reported as IPv4; MESSAGE-INTEGRITY with local_pwd; FINGERPRINT);
  * - the error cases of tbStunStatus with the error response they name;
  * - Binding indications → TB_STUN_INDICATION, nothing written.
+ * creds may be NULL when the USERNAME's ufrag matched no transport: plain
+ * requests are still answered (with TB_STUN_ALLOW_PLAIN), checks then give
+ * TB_STUN_UNKNOWN_USER (a 401 is written; dropping it is fine too).
  * out/out_cap: reply buffer (TB_STUN_RESPONSE_MAX is always enough);
  * *out_len is set to the reply length, 0 when nothing is to be sent.
  * check may be NULL. */

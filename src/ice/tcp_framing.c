@@ -62,7 +62,7 @@ int tbTcpDeframerNext(tbTcpDeframer *d, const uint8_t **frame, size_t *len) {
             d->start += TB_TCP_FRAME_HDR;
             continue;
         }
-        if (0) {
+        if (flen > d->max_frame) {
             d->oversize++;
             d->start += TB_TCP_FRAME_HDR;
             d->skip = flen;

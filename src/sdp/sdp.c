@@ -335,7 +335,8 @@ static int attrFmtp(sdpParser *ps, char *v) {
     NEED_VALUE(ps, v, "fmtp");
     if (!ps->cur) return 0;
     uint8_t pt;
-    if (!sdpPt(sdpToken(&v), false, &pt)) return sdpErr(ps->err, ps->line, "a=fmtp: bad payload type");
+    if (!sdpPt(sdpToken(&v), false, &pt))
+        return sdpErr(ps->err, ps->line, "a=fmtp: bad payload type");
     tbSdpCodec *c = sdpCodecByPt(ps->cur, pt);
     char *params = sdpRest(v);
     if (c && !c->fmtp) c->fmtp = params ? params : "";
@@ -426,7 +427,8 @@ static int attrMid(sdpParser *ps, char *v) {
     if (!ps->cur) return 0;
     char *mid = sdpToken(&v);
     if (sdpRest(v) || strlen(mid) >= TB_SDP_MAX_MID)
-        return sdpErr(ps->err, ps->line, "a=mid: one token of at most %d bytes", TB_SDP_MAX_MID - 1);
+        return sdpErr(ps->err, ps->line, "a=mid: one token of at most %d bytes",
+                      TB_SDP_MAX_MID - 1);
     if (ps->cur->mid) return sdpErr(ps->err, ps->line, "second a=mid in one m= section");
     ps->cur->mid = mid;
     return 0;
@@ -535,26 +537,27 @@ static int attrSetup(sdpParser *ps, char *v) {
     return sdpErr(ps->err, ps->line, "a=setup: expected actpass, active, passive or holdconn");
 }
 
-static int attrDirection(sdpParser *ps, tbSdpDirection d) {
-    if (ps->cur) ps->cur->direction = d;
-    else ps->sdp->direction = d;
-    return 0;
+/* Value-less attributes: directions (session or section) and section flags. */
+static bool sdpFlagAttr(sdpParser *ps, const char *name) {
+    static const struct { const char *name; size_t offset; } flags[] = {
+        {"rtcp-mux", offsetof(tbSdpSection, rtcp_mux)},
+        {"rtcp-rsize", offsetof(tbSdpSection, rtcp_rsize)},
+        {"bundle-only", offsetof(tbSdpSection, bundle_only)},
+        {"end-of-candidates", offsetof(tbSdpSection, end_of_candidates)},
+    };
+    tbSdpDirection d;
+    if (sdpDirOf(name, &d)) {
+        if (ps->cur) ps->cur->direction = d;
+        else ps->sdp->direction = d;
+        return true;
+    }
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        if (strcmp(name, flags[i].name) != 0) continue;
+        if (ps->cur) *(bool *)((char *)ps->cur + flags[i].offset) = true;
+        return true;
+    }
+    return false;
 }
-
-static int attrSendrecv(sdpParser *ps, char *v) { (void)v; return attrDirection(ps, TB_SDP_DIR_SENDRECV); }
-static int attrSendonly(sdpParser *ps, char *v) { (void)v; return attrDirection(ps, TB_SDP_DIR_SENDONLY); }
-static int attrRecvonly(sdpParser *ps, char *v) { (void)v; return attrDirection(ps, TB_SDP_DIR_RECVONLY); }
-static int attrInactive(sdpParser *ps, char *v) { (void)v; return attrDirection(ps, TB_SDP_DIR_INACTIVE); }
-
-static int attrFlag(sdpParser *ps, size_t offset) {
-    if (ps->cur) *(bool *)((char *)ps->cur + offset) = true;
-    return 0;
-}
-
-static int attrRtcpMux(sdpParser *ps, char *v) { (void)v; return attrFlag(ps, offsetof(tbSdpSection, rtcp_mux)); }
-static int attrRtcpRsize(sdpParser *ps, char *v) { (void)v; return attrFlag(ps, offsetof(tbSdpSection, rtcp_rsize)); }
-static int attrBundleOnly(sdpParser *ps, char *v) { (void)v; return attrFlag(ps, offsetof(tbSdpSection, bundle_only)); }
-static int attrEoc(sdpParser *ps, char *v) { (void)v; return attrFlag(ps, offsetof(tbSdpSection, end_of_candidates)); }
 
 static int attrIceLite(sdpParser *ps, char *v) {
     (void)v;
@@ -636,10 +639,6 @@ static const struct {
     {"ice-ufrag", attrIceUfrag},    {"ice-pwd", attrIcePwd},
     {"ice-options", attrIceOptions}, {"ice-lite", attrIceLite},
     {"fingerprint", attrFingerprint}, {"setup", attrSetup},
-    {"sendrecv", attrSendrecv},     {"sendonly", attrSendonly},
-    {"recvonly", attrRecvonly},     {"inactive", attrInactive},
-    {"rtcp-mux", attrRtcpMux},      {"rtcp-rsize", attrRtcpRsize},
-    {"bundle-only", attrBundleOnly}, {"end-of-candidates", attrEoc},
     {"extmap-allow-mixed", attrAllowMixed}, {"msid-semantic", attrMsidSemantic},
     {"sctp-port", attrSctpPort},    {"sctpmap", attrSctpmap},
     {"max-message-size", attrMaxMessageSize}, {"candidate", attrCandidate},
@@ -653,6 +652,7 @@ static int sdpAttr(sdpParser *ps, char *v) {
         *colon = '\0';
         value = colon + 1;
     }
+    if (sdpFlagAttr(ps, v)) return 0;
     for (size_t i = 0; i < sizeof sdpAttrTable / sizeof sdpAttrTable[0]; i++)
         if (strcmp(v, sdpAttrTable[i].name) == 0) return sdpAttrTable[i].fn(ps, value);
     return 0; /* unknown attribute: ignored */

@@ -189,8 +189,13 @@ static tbSdpDirection ansDirection(tbSdpDirection offer, const tbSdpMidPlan *pla
     return TB_SDP_DIR_INACTIVE;
 }
 
-static bool ansSends(tbSdpDirection d) { return d == TB_SDP_DIR_SENDRECV || d == TB_SDP_DIR_SENDONLY; }
-static bool ansRecvs(tbSdpDirection d) { return d == TB_SDP_DIR_SENDRECV || d == TB_SDP_DIR_RECVONLY; }
+static bool ansSends(tbSdpDirection d) {
+    return d == TB_SDP_DIR_SENDRECV || d == TB_SDP_DIR_SENDONLY;
+}
+
+static bool ansRecvs(tbSdpDirection d) {
+    return d == TB_SDP_DIR_SENDRECV || d == TB_SDP_DIR_RECVONLY;
+}
 
 static void ansCopyId(char dst[TB_SDP_MAX_ID], const char *src, size_t n) {
     if (src && n < TB_SDP_MAX_ID) {
@@ -316,7 +321,8 @@ static void outSession(sdpBuild *b) {
     size_t n = (size_t)snprintf(group, sizeof group, "a=group:BUNDLE");
     bool any = false;
     out(b, "v=0");
-    out(b, "o=- %llu %llu IN IP4 127.0.0.1", (unsigned long long)(p->session_id ? p->session_id : 1),
+    out(b, "o=- %llu %llu IN IP4 127.0.0.1",
+        (unsigned long long)(p->session_id ? p->session_id : 1),
         (unsigned long long)p->session_version);
     out(b, "s=-");
     out(b, "t=0 0");
@@ -409,11 +415,12 @@ static void outVideo(sdpBuild *b, const tbSdpSection *s, const tbSdpMidInfo *mi,
 
 static void outApplication(sdpBuild *b, const tbSdpSection *s, const tbSdpMidInfo *mi, size_t idx) {
     const tbSdpAnswerParams *p = b->p;
-    if (s->proto == TB_SDP_PROTO_SCTP_LEGACY) out(b, "m=application 9 %s %u", s->proto_str, p->sctp_port);
+    bool legacy = s->proto == TB_SDP_PROTO_SCTP_LEGACY;
+    if (legacy) out(b, "m=application 9 %s %u", s->proto_str, p->sctp_port);
     else out(b, "m=application 9 %s %s", s->proto_str, s->fmt);
     out(b, "c=IN IP4 0.0.0.0");
     outTransport(b, mi);
-    if (s->proto == TB_SDP_PROTO_SCTP_LEGACY) out(b, "a=sctpmap:%u webrtc-datachannel 65535", p->sctp_port);
+    if (legacy) out(b, "a=sctpmap:%u webrtc-datachannel 65535", p->sctp_port);
     else out(b, "a=sctp-port:%u", p->sctp_port);
     out(b, "a=max-message-size:%u", p->max_message_size);
     outCandidates(b, idx);
@@ -457,7 +464,8 @@ tbSdpAnswer *tbSdpBuildAnswer(const tbSdp *offer, const tbSdpAnswerParams *p, tb
     if (!b.ans) goto oom;
     b.ans->num_mids = offer->num_sections;
     b.ans->setup = ansSetup(offer, p->setup);
-    for (size_t i = 0; i < offer->num_sections; i++) ansDecide(p, &offer->sections[i], &b.ans->mids[i]);
+    for (size_t i = 0; i < offer->num_sections; i++)
+        ansDecide(p, &offer->sections[i], &b.ans->mids[i]);
     ansBundle(&b);
     outSession(&b);
     for (size_t i = 0; i < offer->num_sections; i++) outSection(&b, i);

@@ -1,19 +1,17 @@
 // tribune.test.mjs — tribune with the unmodified livekit-client in real
-// headless Chromium: two participants, each its own browser with its own tone
-// (alice 440 Hz, bob 880 Hz), join a room, hear each other (the analyser
-// reads the other's frequency), see mute/unmute, active speakers and leave.
-// Once with one peer connection (/rtc/v1) and once with two (/rtc).
-//
-// OFF until tribune's media path works: switch it on with
-// TB_BROWSER_TRIBUNE=1 tests/browser/run.sh tribune.test.mjs
-// (later: make ENABLED default to true). The binary is $TRIBUNE_BIN, else
-// build/tribune.
+// headless Chromium: three participants, each its own browser with its own
+// tone (alice 440 Hz, bob 700 Hz, carol 1000 Hz), join a room and each hears
+// the other two (the analyser reads their frequencies); mute/unmute, active
+// speakers, a late joiner (dave, 1300 Hz) who hears everyone and is heard,
+// and leaving. On /rtc/v1 (one peer connection, the SDK's default); the /rtc
+// suite (two peer connections) waits for the data-channel issue.
+// The binary is $TRIBUNE_BIN, else build/tribune.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loopbackOnly, sleep, startRun, waitForEvent } from './lib/browser.mjs';
 import { joinToken, startTribuneForBrowsers } from './lib/tribune.mjs';
 
-const ENABLED = process.env.TB_BROWSER_TRIBUNE === '1';
+const V0_ENABLED = process.env.TB_BROWSER_V0 === '1';
 const near = (hz, want, tol = 15) => Math.abs(hz - want) <= tol;
 
 /** Runs fn; a failure message gets both pages' last log lines and tribune's stderr. */
@@ -37,10 +35,13 @@ async function hears(page, identity, want) {
   return res[0];
 }
 
+const TONES = { alice: 440, bob: 700, carol: 1000, dave: 1300 };
+
 function roomSuite(singlePeerConnection) {
   const mode = singlePeerConnection ? 'one peer connection (/rtc/v1)' : 'two (/rtc)';
-  describe(`two browsers in a tribune room, ${mode}`, { skip: !ENABLED &&
-    'tribune media not ready: set TB_BROWSER_TRIBUNE=1' }, () => {
+  const skip = !singlePeerConnection && !V0_ENABLED &&
+    '/rtc (two peer connections) is not implemented yet (tribune answers 501)';
+  describe(`browsers in a tribune room, ${mode}`, { skip }, () => {
     const ctx = { people: {} };
     const room = `browser-${singlePeerConnection ? 'v1' : 'v0'}-${process.pid}`;
 
@@ -49,10 +50,11 @@ function roomSuite(singlePeerConnection) {
         'run inside tests/browser/run.sh (loopback-only namespace)');
       ctx.run = await startRun();
       ctx.srv = await startTribuneForBrowsers();
-      const [a, b] = await Promise.all([ctx.run.tone(440), ctx.run.tone(880)]);
-      [ctx.people.alice, ctx.people.bob] = await Promise.all([
-        ctx.run.participant({ name: 'alice', wav: a }),
-        ctx.run.participant({ name: 'bob', wav: b })]);
+      const names = Object.keys(TONES);
+      const wavs = await Promise.all(names.map((n) => ctx.run.tone(TONES[n])));
+      const people = await Promise.all(names.map((name, i) =>
+        ctx.run.participant({ name, wav: wavs[i] })));
+      names.forEach((n, i) => { ctx.people[n] = people[i]; });
     });
 
     after(async () => {
@@ -65,54 +67,89 @@ function roomSuite(singlePeerConnection) {
     [ctx.srv.wsUrl, joinToken({ key: ctx.srv.key, secret: ctx.srv.secret, identity: who, room }),
       singlePeerConnection]);
 
-    it('both join and subscribe to each other\'s microphone', () => explained(ctx, async () => {
-      const { alice, bob } = ctx.people;
+    /** Polls until `who` hears every one of `others` at its tone; returns ms taken. */
+    async function hearsAll(who, others, timeoutMs = 15000) {
+      const t0 = Date.now();
+      let last = '';
+      while (Date.now() - t0 < timeoutMs) {
+        const res = await ctx.people[who].page.evaluate(() => window.analyse(undefined,
+          { durationMs: 300 }));
+        const ok = others.every((o) => res.some((r) => r.identity === o &&
+          near(r.peakHz, TONES[o]) && r.rms > 0.1));
+        if (ok) return Date.now() - t0;
+        last = JSON.stringify(res.map((r) => [r.identity, Math.round(r.peakHz), r.rms.toFixed(3)]));
+      }
+      assert.fail(`${who} does not hear ${others.join(', ')} within ${timeoutMs} ms: ${last}`);
+    }
+
+    it('three join and subscribe to each other\'s microphone', () => explained(ctx, async () => {
       const ja = await join('alice');
       assert.equal(ja.identity, 'alice');
       assert.deepEqual(ja.remotes, []);
       const jb = await join('bob');
       assert.deepEqual(jb.remotes, ['alice']);
-      await waitForEvent(alice.page, { type: 'ParticipantConnected', identity: 'bob' });
-      await waitForEvent(alice.page, { type: 'TrackSubscribed', identity: 'bob', kind: 'audio' });
-      await waitForEvent(bob.page, { type: 'TrackSubscribed', identity: 'alice', kind: 'audio' });
+      const jc = await join('carol');
+      assert.deepEqual([...jc.remotes].sort(), ['alice', 'bob']);
+      const { alice, bob, carol } = ctx.people;
+      await waitForEvent(alice.page, { type: 'ParticipantConnected', identity: 'carol' });
+      for (const [page, from] of [[alice, 'bob'], [alice, 'carol'], [bob, 'alice'],
+        [bob, 'carol'], [carol, 'alice'], [carol, 'bob']])
+        await waitForEvent(page.page, { type: 'TrackSubscribed', identity: from, kind: 'audio' });
     }));
 
-    it('each hears the other\'s tone', () => explained(ctx, async () => {
-      await hears(ctx.people.alice.page, 'bob', 880);
-      await hears(ctx.people.bob.page, 'alice', 440);
+    it('each hears the other two, and only them', () => explained(ctx, async () => {
+      const taken = {};
+      for (const who of ['alice', 'bob', 'carol']) {
+        const others = ['alice', 'bob', 'carol'].filter((o) => o !== who);
+        taken[who] = await hearsAll(who, others);
+        const res = await ctx.people[who].page.evaluate(() => window.analyse());
+        assert.equal(res.length, 2, `${who} receives exactly two tracks: ${JSON.stringify(res)}`);
+        assert.ok(!res.some((r) => r.identity === who), `${who} does not hear itself`);
+      }
+      console.log(`# time to hear both others: ${JSON.stringify(taken)} ms`);
     }));
 
-    it('reports both as active speakers', () => explained(ctx, async () => {
-      for (const [who, other] of [['alice', 'bob'], ['bob', 'alice']]) {
+    it('reports the others as active speakers', () => explained(ctx, async () => {
+      for (const [who, other] of [['alice', 'bob'], ['bob', 'carol'], ['carol', 'alice']]) {
         await ctx.people[who].page.waitForFunction((o) => window.events.some((e) =>
           e.type === 'ActiveSpeakersChanged' && e.speakers.includes(o)), other,
         { timeout: 10000 });
       }
     }));
 
-    it('mute silences alice for bob and unmute brings her back', () => explained(ctx, async () => {
-      const { alice, bob } = ctx.people;
+    it('mute silences alice for the others and unmute brings her back', () => explained(ctx, async () => {
+      const { alice, bob, carol } = ctx.people;
       await alice.page.evaluate(() => window.mute(true));
       await waitForEvent(bob.page, { type: 'TrackMuted', identity: 'alice' });
+      await waitForEvent(carol.page, { type: 'TrackMuted', identity: 'alice' });
       await sleep(500);
       const [muted] = await bob.page.evaluate(() => window.analyse('alice',
         { durationMs: 500 }));
       assert.ok(muted.rmsMax < 0.01, `muted alice still heard: rms max ${muted.rmsMax}`);
       assert.equal(muted.muted, true);
+      await hearsAll('bob', ['carol']); /* carol is not disturbed */
       await alice.page.evaluate(() => window.mute(false));
       await waitForEvent(bob.page, { type: 'TrackUnmuted', identity: 'alice' });
-      await sleep(500);
-      await hears(bob.page, 'alice', 440);
+      await hearsAll('bob', ['alice', 'carol']);
     }));
 
-    it('bob leaves: alice sees him go', () => explained(ctx, async () => {
-      const { alice, bob } = ctx.people;
+    it('a late joiner hears everyone and is heard', () => explained(ctx, async () => {
+      const jd = await join('dave');
+      assert.deepEqual([...jd.remotes].sort(), ['alice', 'bob', 'carol']);
+      await hearsAll('dave', ['alice', 'bob', 'carol']);
+      for (const who of ['alice', 'bob', 'carol']) await hearsAll(who, ['dave']);
+    }));
+
+    it('bob leaves: the others see him go and keep hearing each other', () => explained(ctx, async () => {
+      const { alice, bob, carol, dave } = ctx.people;
       await bob.page.evaluate(() => window.leave());
-      await waitForEvent(alice.page, { type: 'ParticipantDisconnected', identity: 'bob' });
+      for (const p of [alice, carol, dave])
+        await waitForEvent(p.page, { type: 'ParticipantDisconnected', identity: 'bob' });
       const s = await alice.page.evaluate(() => window.state());
       assert.equal(s.state, 'connected');
-      assert.deepEqual(s.remotes, []);
-      await alice.page.evaluate(() => window.leave());
+      assert.deepEqual(s.remotes.map((r) => r.identity).sort(), ['carol', 'dave']);
+      await hearsAll('alice', ['carol', 'dave']);
+      for (const p of [alice, carol, dave]) await p.page.evaluate(() => window.leave());
       const ev = await alice.page.evaluate(() => window.events.map((e) => e.type));
       assert.ok(ev.includes('Disconnected'), ev.join(','));
     }));

@@ -27,7 +27,9 @@
                "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99"
 #define OUR_CAND "candidate:1 1 udp 2130706431 192.0.2.10 7882 typ host"
 
-static const char *const ourCands[] = {OUR_CAND, "a=candidate:2 1 tcp 1671430143 192.0.2.10 7881 typ host tcptype passive"};
+#define OUR_CAND_TCP "candidate:2 1 tcp 1671430143 192.0.2.10 7881 typ host tcptype passive"
+
+static const char *const ourCands[] = {OUR_CAND, "a=" OUR_CAND_TCP};
 
 static char *readFile(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -305,7 +307,7 @@ static void testAnswerJoinOffer(void **state) {
     assert_true(hasLine(a->sdp, "a=msid:PA_abc|TR_def TR_def"));
     assert_true(hasLine(a->sdp, "a=ssrc:287454020 cname:PA_abc"));
     assert_true(hasLine(a->sdp, "a=ssrc:287454020 msid:PA_abc|TR_def TR_def"));
-    assert_true(hasLine(a->sdp, "a=candidate:2 1 tcp 1671430143 192.0.2.10 7881 typ host tcptype passive"));
+    assert_true(hasLine(a->sdp, "a=" OUR_CAND_TCP));
     assert_int_equal(a->setup, TB_SDP_SETUP_ACTIVE);
 
     tbSdp *back = parseAnswer(a);
@@ -427,7 +429,8 @@ static void testAnswerPublishOffer(void **state) {
     assertBundle(back, bundle, 5);
     const tbSdpSection *s = tbSdpFindMid(back, "7");
     assert_int_equal(s->direction, TB_SDP_DIR_RECVONLY);
-    assert_string_equal(tbSdpFindCodec(s, "opus", 48000, 2)->fmtp, "minptime=10;useinbandfec=1;usedtx=1");
+    assert_string_equal(tbSdpFindCodec(s, "opus", 48000, 2)->fmtp,
+                        "minptime=10;useinbandfec=1;usedtx=1");
     assert_null(s->msid_stream);
     assert_int_equal(s->num_ssrcs, 0);
     tbSdpFree(back);
@@ -585,7 +588,8 @@ static void testAnswerRejectedInOffer(void **state) {
 static void testAnswerTaggedRejected(void **state) {
     (void)state;
     size_t len;
-    char *text = joinOfferWith("a=group:BUNDLE 0 1 2 3 4 5 6", "a=group:BUNDLE 3 0 1 2 4 5 6", &len);
+    char *text =
+        joinOfferWith("a=group:BUNDLE 0 1 2 3 4 5 6", "a=group:BUNDLE 3 0 1 2 4 5 6", &len);
     tbSdpError err;
     tbSdp *offer = tbSdpParse(text, len, &err);
     assert_non_null(offer);
@@ -748,6 +752,9 @@ typedef struct badCase {
     const char *msg;                /* substring of the error */
 } badCase;
 
+/* v= and one audio section: the prefix of most cases below */
+#define MA "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+
 static const badCase badCases[] = {
     {"", 0, "empty"},
     {"\r\n\r\n", 0, "empty"},
@@ -759,27 +766,28 @@ static const badCase badCases[] = {
     {"v=0\r\nm=audio 99999 UDP/TLS/RTP/SAVPF 111\r\n", 2, "bad port"},
     {"v=0\r\nm=audio x UDP/TLS/RTP/SAVPF 111\r\n", 2, "bad port"},
     {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 300\r\n", 2, "payload type"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus\r\n", 3, "rtpmap"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/0\r\n", 3, "rtpmap"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111", 3, "a=rtpmap: expected"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap", 3, "needs a value"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=fingerprint:sha-256 9F:2D:D\r\n", 3, "fingerprint"},
+    {MA "a=rtpmap:111 opus\r\n", 3, "rtpmap"},
+    {MA "a=rtpmap:111 opus/48000/0\r\n", 3, "rtpmap"},
+    {MA "a=rtpmap:111", 3, "a=rtpmap: expected"},
+    {MA "a=rtpmap", 3, "needs a value"},
+    {MA "a=fingerprint:sha-256 9F:2D:D\r\n", 3, "fingerprint"},
     {"v=0\r\na=fingerprint:sha-256 9F::2D\r\n", 2, "fingerprint"},
     {"v=0\r\na=fingerprint:sha-256\r\n", 2, "fingerprint"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=extmap:0 urn:x\r\n", 3, "extmap"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=extmap:1/sideways urn:x\r\n", 3, "direction"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=extmap:\r\n", 3, "needs a value"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ssrc:12\r\n", 3, "ssrc"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ssrc:4294967296 cname:x\r\n", 3, "ssrc"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ssrc-group:FID 1 x\r\n", 3, "SSRC"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ssrc-group:FID 1 2 3 4 5 6 7 8 9\r\n", 3, "too many"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=candidate: \r\n", 3, "needs a value"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtcp-fb:111\r\n", 3, "rtcp-fb"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=setup:server\r\n", 3, "setup"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:a b\r\n", 3, "ice-ufrag"},
-    {"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-pwd:p@ss\r\n", 3, "ice-pwd"},
+    {MA "a=extmap:0 urn:x\r\n", 3, "extmap"},
+    {MA "a=extmap:1/sideways urn:x\r\n", 3, "direction"},
+    {MA "a=extmap:\r\n", 3, "needs a value"},
+    {MA "a=ssrc:12\r\n", 3, "ssrc"},
+    {MA "a=ssrc:4294967296 cname:x\r\n", 3, "ssrc"},
+    {MA "a=ssrc-group:FID 1 x\r\n", 3, "SSRC"},
+    {MA "a=ssrc-group:FID 1 2 3 4 5 6 7 8 9\r\n", 3, "too many"},
+    {MA "a=candidate: \r\n", 3, "needs a value"},
+    {MA "a=rtcp-fb:111\r\n", 3, "rtcp-fb"},
+    {MA "a=setup:server\r\n", 3, "setup"},
+    {MA "a=ice-ufrag:a b\r\n", 3, "ice-ufrag"},
+    {MA "a=ice-pwd:p@ss\r\n", 3, "ice-pwd"},
     {"v=0\r\nm=application 9 UDP/DTLS/SCTP x\r\na=sctp-port:70000\r\n", 3, "sctp-port"},
-    {"v=0\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\n", 4, "duplicate mid"},
+    {"v=0\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\n", 4,
+     "duplicate mid"},
     {"v=0\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\na=mid:1\r\n", 4, "second a=mid"},
     {"v=0\r\na=group:BUNDLE 0 1\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\n", 2, "unknown mid '1'"},
     {"v=0\r\ns=a\rb\r\n", 2, "stray CR"},

@@ -364,6 +364,16 @@ static void testWrongUfrag(void **state) {
     assert_int_equal(exchange(f, &s, "192.0.2.1", 1234, out, &n, NULL), TB_STUN_UNKNOWN_USER);
     s.username = SRV_UFRAG "x:" CLI_UFRAG; /* prefix of a longer ufrag */
     assert_int_equal(exchange(f, &s, "192.0.2.1", 1234, out, &n, NULL), TB_STUN_UNKNOWN_USER);
+    /* No transport matched the ufrag: creds NULL. */
+    uint8_t req[256];
+    struct sockaddr_storage ss;
+    socklen_t sl = sockAddr(&ss, "192.0.2.1", 1234);
+    s.username = SRV_UFRAG ":" CLI_UFRAG;
+    size_t rl = buildCheck(&f->cli, &s, req, sizeof req);
+    assert_int_equal(tbStunBindingResponse(f->ctx, req, rl, NULL, (struct sockaddr *)&ss, sl,
+                                           TB_STUN_ALLOW_PLAIN, out, sizeof out, &n, NULL),
+                     TB_STUN_UNKNOWN_USER);
+    assert_int_equal(replyError(out, n), 401);
 }
 
 /* Once the remote ufrag is known, the part after ':' must match it. */
@@ -555,6 +565,10 @@ static void testPlainBinding(void **state) {
                      STUN_MESSAGE_RETURN_SUCCESS);
     assert_int_equal(((struct sockaddr_in *)&got)->sin_port, htons(40000));
     assert_int_equal(((struct sockaddr_in *)&got)->sin_addr.s_addr, inet_addr("203.0.113.9"));
+    /* Also with no transport at all (no USERNAME to look one up by). */
+    assert_int_equal(tbStunBindingResponse(f->ctx, bare, sizeof bare, NULL, (struct sockaddr *)&ss,
+                                           sl, TB_STUN_ALLOW_PLAIN, out, sizeof out, &n, NULL),
+                     TB_STUN_PLAIN_BINDING);
 }
 
 static void testNoSpace(void **state) {
