@@ -91,6 +91,7 @@ typedef struct tbMediaStats {
     uint64_t dropped_unknown_source;/* no transport for this 5-tuple / ufrag */
     uint64_t stun_bad_auth;         /* checks with a wrong password */
     uint64_t srtp_auth_failed;      /* SRTP/SRTCP authentication failures */
+    uint64_t nack_resent;           /* packets retransmitted on NACK */
     uint64_t transports;            /* open right now */
 } tbMediaStats;
 

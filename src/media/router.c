@@ -11,77 +11,11 @@
  * find the transport by 5-tuple -> unprotect once -> parse -> uptrack by SSRC
  * -> for each downtrack: munge seq/ts, rewrite header into the UDP batch
  * buffer, protect with the subscriber's key, commit -> sendmmsg (worker). */
-#include "media/router.h"
-
 #include <stdlib.h>
 #include <string.h>
 
-#include "dtls/dtls.h"
-#include "ice/ice_lite.h"
-#include "ice/stun.h"
-#include "rtp/munger.h"
-#include "rtp/rtp.h"
-#include "rtp/speaker.h"
+#include "media/router_internal.h"
 #include "util/log.h"
-
-typedef struct tbTransport tbTransport;
-
-typedef struct tbDownTrack {
-    tbTransport *sub;
-    uint32_t ssrc;              /* what we announced in the subscriber's answer */
-    char mid[32];
-    uint8_t mid_len;
-    uint8_t pt, audio_level_ext, mid_ext;
-    tbRtpMunger munger;
-    uint64_t packets, octets;
-    struct tbDownTrack *next;
-} tbDownTrack;
-
-typedef struct tbUpTrack {
-    uint32_t track_id;
-    uint32_t room_id;
-    tbTransport *pub;
-    uint32_t ssrc;              /* 0 until learnt (SDP a=ssrc or the mid extension) */
-    char mid[32];
-    uint8_t pt, red_pt, audio_level_ext, mid_ext;
-    bool muted;
-    tbSpeakerLevel level;       /* RFC 6464 levels, windowed and smoothed */
-    tbDownTrack *downs;
-    struct tbUpTrack *next;
-} tbUpTrack;
-
-struct tbTransport {
-    uint32_t id;
-    uint32_t room_id;
-    tbRouter *router;
-    tbIceLite ice;
-    tbDtls *dtls;
-    tbDtlsRole role;
-    tbSrtpSession srtp;
-    bool srtp_ready;
-    bool connected_reported;
-    bool dead;                  /* failed; freed on the next tick */
-    struct tbTransport *next;
-};
-
-/* Per-room state: active-speaker ranking. */
-typedef struct tbRouterRoom {
-    uint32_t room_id;
-    tbSpeakerRoom speakers;
-    struct tbRouterRoom *next;
-} tbRouterRoom;
-
-struct tbRouter {
-    tbMedia *media;
-    tbUdp *udp;
-    tbStunCtx *stun;
-    tbDtlsCtx *dtls;
-    tbTransport *transports;
-    tbUpTrack *ups;
-    tbRouterRoom *rooms;
-    tbSpeakerConfig speaker_cfg;
-    tbMediaStats stats;
-};
 
 /* ---- lookup ------------------------------------------------------------------ */
 
@@ -118,7 +52,7 @@ static tbUpTrack *upBySsrc(tbRouter *r, const tbTransport *t, uint32_t ssrc) {
 
 /* ---- sending -------------------------------------------------------------------- */
 
-static void sendTo(tbTransport *t, const uint8_t *data, size_t len) {
+void tbRouterSendTo(tbTransport *t, const uint8_t *data, size_t len) {
     const tbIceTuple *to = tbIceLiteSendTuple(&t->ice);
     if (!to) return;
     tbUdpQueue(t->router->udp, data, len, (const struct sockaddr *)&to->addr, to->addrlen);
@@ -126,7 +60,7 @@ static void sendTo(tbTransport *t, const uint8_t *data, size_t len) {
     t->router->stats.bytes_out += len;
 }
 
-static void dtlsSend(void *ud, const uint8_t *dgram, size_t len) { sendTo(ud, dgram, len); }
+static void dtlsSend(void *ud, const uint8_t *dgram, size_t len) { tbRouterSendTo(ud, dgram, len); }
 
 static void postEvent(tbTransport *t, tbMediaEventType type, const char *reason) {
     tbMediaEvent ev;
@@ -183,6 +117,8 @@ static void addTransport(tbRouter *r, const tbMediaTransportSpec *spec, int64_t 
         return;
     }
     if (t->role == TB_DTLS_SERVER) tbDtlsStart(t->dtls, (uint64_t)now);
+    t->rtcp_ssrc = 0x7b000000u | t->id; /* distinct from the SSRCs we announce */
+    t->next_rtcp_ms = now + TB_RTCP_INTERVAL_MS;
     t->next = r->transports;
     r->transports = t;
 }
@@ -292,6 +228,7 @@ static void subscribe(tbRouter *r, const tbMediaCmd *c, int64_t now) {
     tbRtpMungerInit(&d->munger, 48000, (uint16_t)(d->ssrc ^ (uint32_t)now),
                     d->ssrc * 2654435761u);
     tbRtpMungerSetMuted(&d->munger, u->muted);
+    tbNackBufferInit(&d->nack, 100, 3);
     d->next = u->downs;
     u->downs = d;
 }
@@ -367,6 +304,7 @@ static void forwardOne(tbRouter *r, tbUpTrack *u, tbDownTrack *d, const uint8_t 
     if (n <= 0) return;
     size_t len = (size_t)n;
     if (tbSrtpProtect(&sub->srtp, buf, &len, TB_UDP_MTU) != TB_SRTP_OK) return;
+    tbNackBufferPut(&d->nack, m.seq, buf, len, now_us / 1000);
     tbUdpTxCommit(r->udp, len, (const struct sockaddr *)&to->addr, to->addrlen);
     d->packets++;
     d->octets += h->payload_len;
@@ -404,6 +342,11 @@ static void onRtp(tbRouter *r, tbTransport *t, uint8_t *pkt, size_t len, int64_t
     }
     tbUpTrack *u = upForPacket(r, t, pkt, &h);
     if (!u) return;
+    if (!u->stats_started) {
+        tbRtpRecvStatsInit(&u->stats, h.ssrc, 48000);
+        u->stats_started = true;
+    }
+    tbRtpRecvStatsUpdate(&u->stats, h.seq, h.ts, (uint64_t)now * 1000);
     uint8_t level = TB_RTP_AUDIO_LEVEL_SILENT;
     bool voice = false;
     if (u->audio_level_ext) tbRtpGetAudioLevel(pkt, &h, u->audio_level_ext, &level, &voice);
@@ -414,10 +357,10 @@ static void onRtp(tbRouter *r, tbTransport *t, uint8_t *pkt, size_t len, int64_t
         forwardOne(r, u, d, pkt, &h, level, voice, now_us);
 }
 
-static void onSrtcp(tbRouter *r, tbTransport *t, uint8_t *pkt, size_t len) {
+static void onSrtcp(tbRouter *r, tbTransport *t, uint8_t *pkt, size_t len, int64_t now) {
     tbSrtpStatus st = tbSrtpUnprotectRtcp(&t->srtp, pkt, &len);
     if (st == TB_SRTP_ERR_AUTH) r->stats.srtp_auth_failed++;
-    /* receiver/sender reports and NACKs are read by the RTCP work to come */
+    if (st == TB_SRTP_OK) tbRouterRtcpIn(r, t, pkt, len, now);
 }
 
 void tbRouterPacket(tbRouter *r, tbUdpPacket *p, int64_t now_ms) {
@@ -443,7 +386,7 @@ void tbRouterPacket(tbRouter *r, tbUdpPacket *p, int64_t now_ms) {
             r->stats.dropped_malformed++;
     } else if (p->data[0] >= 128 && p->data[0] <= 191 && t->srtp_ready) {
         if (tbRtpIsRtcp(p->data, p->len))
-            onSrtcp(r, t, p->data, p->len);
+            onSrtcp(r, t, p->data, p->len, now_ms);
         else
             onRtp(r, t, p->data, p->len, now_ms);
     } else {
@@ -462,6 +405,10 @@ static void tickTransport(tbTransport *t, int64_t now) {
     if (ev & TB_ICE_EV_SELECTED) maybeConnected(t);
     int64_t due = tbDtlsTimeoutMs(t->dtls, (uint64_t)now);
     if (due == 0) tbDtlsOnTimeout(t->dtls, (uint64_t)now);
+    if (t->srtp_ready && !t->dead && now >= t->next_rtcp_ms) {
+        t->next_rtcp_ms = now + TB_RTCP_INTERVAL_MS;
+        tbRouterRtcpTick(t->router, t, now);
+    }
 }
 
 /* Ranks each room's speakers (at most every 400 ms) and reports changes. */

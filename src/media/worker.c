@@ -334,6 +334,7 @@ void tbMediaGetStats(tbMedia *m, tbMediaStats *out) {
         out->dropped_unknown_source += s->dropped_unknown_source;
         out->stun_bad_auth += s->stun_bad_auth;
         out->srtp_auth_failed += s->srtp_auth_failed;
+        out->nack_resent += s->nack_resent;
         out->transports += s->transports;
         uv_mutex_unlock(&w->lock);
     }

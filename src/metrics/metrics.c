@@ -54,6 +54,8 @@ static void renderMedia(tbSbuf *o, const tbMediaStats *ms) {
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
         tbSbufPrintf(o, "tribune_media_dropped_total{reason=\"%s\"} %llu\n", d[i].reason,
                      (unsigned long long)d[i].n);
+    header(o, "tribune_media_nack_resent_total", "counter", "Packets retransmitted on NACK.");
+    tbSbufPrintf(o, "tribune_media_nack_resent_total %llu\n", (unsigned long long)ms->nack_resent);
     header(o, "tribune_media_transports", "gauge", "Open media transports.");
     tbSbufPrintf(o, "tribune_media_transports %llu\n", (unsigned long long)ms->transports);
 }

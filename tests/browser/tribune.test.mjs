@@ -109,6 +109,22 @@ function roomSuite(singlePeerConnection) {
       console.log(`# time to hear both others: ${JSON.stringify(taken)} ms`);
     }));
 
+    it('sends RTCP: sender reports on what it forwards, receiver reports on what it gets',
+      () => explained(ctx, async () => {
+        const page = ctx.people.alice.page;
+        await page.waitForFunction(async () => {
+          const s = await window.rtcStats();
+          return s.remoteOutbound.length >= 2 && s.remoteInbound.length >= 1;
+        }, null, { timeout: 8000, polling: 500 });
+        const s = await page.evaluate(() => window.rtcStats());
+        const inboundSsrcs = s.inbound.filter((i) => i.packetsReceived > 0).map((i) => i.ssrc);
+        for (const ro of s.remoteOutbound) {
+          assert.ok(inboundSsrcs.includes(ro.ssrc), `SR for an SSRC alice receives: ${ro.ssrc}`);
+          assert.ok(ro.packetsSent > 0, `SR packet count: ${JSON.stringify(ro)}`);
+        }
+        assert.ok(s.remoteInbound[0].roundTripTime >= 0, JSON.stringify(s.remoteInbound));
+      }));
+
     it('reports the others as active speakers', () => explained(ctx, async () => {
       for (const [who, other] of [['alice', 'bob'], ['bob', 'carol'], ['carol', 'alice']]) {
         await ctx.people[who].page.waitForFunction((o) => window.events.some((e) =>

@@ -6,6 +6,7 @@
 //   mute(bool)              mute/unmute the published microphone
 //   state()                 connection state, remote participants and tracks
 //   leave()                 disconnect
+//   rtcStats()              RTCP-derived stats of the SDK's peer connections
 //   window.events           everything the Room reported, in order
 //   loopback*()             the harness self-test (no server; loopback.js)
 
@@ -21,6 +22,44 @@ const taps = new Map(); // remote track sid -> analyser tap
 const elements = new Map(); // remote track sid -> <audio> from track.attach()
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Keep the peer connections the SDK makes, to read their stats: the SDK
+// calls the global constructor, so wrapping it sees every one.
+const peerConnections = [];
+const NativePC = window.RTCPeerConnection;
+window.RTCPeerConnection = function TrackedPC(...args) {
+  const pc = new NativePC(...args);
+  peerConnections.push(pc);
+  return pc;
+};
+window.RTCPeerConnection.prototype = NativePC.prototype;
+Object.setPrototypeOf(window.RTCPeerConnection, NativePC);
+
+/**
+ * What the browser learnt from the server's RTCP: remote-outbound-rtp exists
+ * for an inbound audio stream once a sender report arrived; remote-inbound-rtp
+ * for our outbound audio once a receiver report arrived.
+ */
+async function rtcStats() {
+  const out = { remoteOutbound: [], remoteInbound: [], inbound: [] };
+  for (const pc of peerConnections) {
+    if (pc.connectionState === 'closed') continue;
+    const report = await pc.getStats();
+    report.forEach((s) => {
+      if (s.kind !== 'audio' && s.mediaType !== 'audio') return;
+      if (s.type === 'remote-outbound-rtp')
+        out.remoteOutbound.push({ ssrc: s.ssrc, packetsSent: s.packetsSent,
+          remoteTimestamp: s.remoteTimestamp, reportsSent: s.reportsSent });
+      if (s.type === 'remote-inbound-rtp')
+        out.remoteInbound.push({ ssrc: s.ssrc, packetsLost: s.packetsLost,
+          jitter: s.jitter, roundTripTime: s.roundTripTime });
+      if (s.type === 'inbound-rtp')
+        out.inbound.push({ ssrc: s.ssrc, packetsReceived: s.packetsReceived,
+          packetsLost: s.packetsLost, nackCount: s.nackCount });
+    });
+  }
+  return out;
+}
 
 /** Appends one event; t is ms since the page loaded. */
 function record(type, fields = {}) {
@@ -198,7 +237,8 @@ async function loopbackAnalyseLiveKit({ durationMs = 1000, warmupMs = 400 } = {}
   }
 }
 
-Object.assign(window, { events, join, analyse, mute, state, leave, livekitVersion: version,
+Object.assign(window, { events, join, analyse, mute, state, leave, rtcStats,
+  livekitVersion: version,
   loopbackStart, loopbackAnalyse, loopbackAnalyseLocal, loopbackAnalyseLiveKit, loopbackMute,
   loopbackStats, loopbackStop });
 window.harnessReady = true;

@@ -1,0 +1,91 @@
+/* router_internal.h — the forwarding engine's data structures, shared by
+ * router.c (transports, tracks, RTP) and router_rtcp.c (reports, NACK).
+ * Private to src/media/. */
+#ifndef TB_MEDIA_ROUTER_INTERNAL_H
+#define TB_MEDIA_ROUTER_INTERNAL_H
+
+#include "dtls/dtls.h"
+#include "ice/ice_lite.h"
+#include "ice/stun.h"
+#include "media/router.h"
+#include "rtp/munger.h"
+#include "rtp/nack_buffer.h"
+#include "rtp/recv_stats.h"
+#include "rtp/rtp.h"
+#include "rtp/speaker.h"
+
+#define TB_RTCP_INTERVAL_MS 1000    /* reports per transport */
+
+typedef struct tbTransport tbTransport;
+
+typedef struct tbDownTrack {
+    tbTransport *sub;
+    uint32_t ssrc;              /* what we announced in the subscriber's answer */
+    char mid[32];
+    uint8_t mid_len;
+    uint8_t pt, audio_level_ext, mid_ext;
+    tbRtpMunger munger;
+    uint64_t packets, octets;   /* sent, for sender reports */
+    tbNackBuffer nack;          /* sent packets (encrypted), for NACKs */
+    struct tbDownTrack *next;
+} tbDownTrack;
+
+typedef struct tbUpTrack {
+    uint32_t track_id;
+    uint32_t room_id;
+    tbTransport *pub;
+    uint32_t ssrc;              /* 0 until learnt (SDP a=ssrc or the mid extension) */
+    char mid[32];
+    uint8_t pt, red_pt, audio_level_ext, mid_ext;
+    bool muted;
+    tbSpeakerLevel level;       /* RFC 6464 levels, windowed and smoothed */
+    tbRtpRecvStats stats;       /* for receiver reports */
+    bool stats_started;
+    tbDownTrack *downs;
+    struct tbUpTrack *next;
+} tbUpTrack;
+
+struct tbTransport {
+    uint32_t id;
+    uint32_t room_id;
+    tbRouter *router;
+    tbIceLite ice;
+    tbDtls *dtls;
+    tbDtlsRole role;
+    tbSrtpSession srtp;
+    bool srtp_ready;
+    bool connected_reported;
+    bool dead;                  /* failed; removed by the control plane */
+    uint32_t rtcp_ssrc;         /* our SSRC as the sender of receiver reports */
+    int64_t next_rtcp_ms;       /* when reports are due */
+    struct tbTransport *next;
+};
+
+/* Per-room state: active-speaker ranking. */
+typedef struct tbRouterRoom {
+    uint32_t room_id;
+    tbSpeakerRoom speakers;
+    struct tbRouterRoom *next;
+} tbRouterRoom;
+
+struct tbRouter {
+    tbMedia *media;
+    tbUdp *udp;
+    tbStunCtx *stun;
+    tbDtlsCtx *dtls;
+    tbTransport *transports;
+    tbUpTrack *ups;
+    tbRouterRoom *rooms;
+    tbSpeakerConfig speaker_cfg;
+    tbMediaStats stats;
+};
+
+
+/* router.c */
+void tbRouterSendTo(tbTransport *t, const uint8_t *data, size_t len);
+
+/* router_rtcp.c */
+void tbRouterRtcpIn(tbRouter *r, tbTransport *t, const uint8_t *pkt, size_t len, int64_t now);
+void tbRouterRtcpTick(tbRouter *r, tbTransport *t, int64_t now);
+
+#endif
