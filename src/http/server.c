@@ -459,7 +459,7 @@ int tbHttpServerStart(tbHttpServer *s, uv_loop_t *loop, tbApi *api, tbSignalHub 
     struct lws_context_creation_info info;
     void *loops[1] = {loop};
     memset(&info, 0, sizeof info);
-    lws_set_log_level(LLL_ERR | LLL_WARN | (tbLogGetLevel() == TB_LOG_DEBUG ? LLL_NOTICE | LLL_INFO : 0),
+    lws_set_log_level(LLL_ERR | LLL_WARN | (tbLogGetLevel() == TB_LOG_DEBUG ? LLL_NOTICE : 0),
                       lwsLogEmit);
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.foreign_loops = loops;
@@ -499,7 +499,14 @@ err:
 }
 
 void tbHttpServerStop(tbHttpServer *s) {
-    if (!s->lws) return;
-    lws_context_destroy(s->lws);
+    if (!s->lws || s->stopping) return;
+    s->stopping = true;
+    lws_context_destroy(s->lws); /* closes everything; handles close on the loop */
+}
+
+void tbHttpServerFinish(tbHttpServer *s) {
+    /* with a foreign loop, lws frees the rest of the context on a second
+     * destroy, once the loop has closed its handles */
+    if (s->lws) lws_context_destroy(s->lws);
     s->lws = NULL;
 }

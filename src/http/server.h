@@ -15,6 +15,7 @@ typedef struct tbHttpServer {
     tbApi *api;
     tbSignalHub *hub;           /* WebSocket signaling; NULL = refuse upgrades */
     size_t max_ws_message;      /* larger signaling frames close the socket */
+    bool stopping;
 } tbHttpServer;
 
 /* Creates the lws context on `loop` and its listeners. Returns 0, or -1 after
@@ -23,5 +24,7 @@ int tbHttpServerStart(tbHttpServer *s, uv_loop_t *loop, tbApi *api, tbSignalHub 
 /* Closes every listener and connection; the loop must run afterwards until
  * lws has closed its handles. */
 void tbHttpServerStop(tbHttpServer *s);
+/* After the loop has run out: frees what lws keeps until then. */
+void tbHttpServerFinish(tbHttpServer *s);
 
 #endif

@@ -133,6 +133,8 @@ int tbServerRun(const tbConfig *cfg) {
         tbInfo("server", "ready");
     }
     uv_run(&s.loop, UV_RUN_DEFAULT);
+    tbHttpServerFinish(&s.http);
+    uv_run(&s.loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&s.loop) != 0) tbWarn("server", "event loop closed with handles open");
     tbSignalHubFree(s.hub);
     tbMediaFree(s.media);

@@ -1,0 +1,12 @@
+import { startTribune } from './lib/server.mjs';
+import { wsConnect } from './lib/ws.mjs';
+import { AccessToken } from 'livekit-server-sdk';
+import { SignalResponse } from '@livekit/protocol';
+import fs from 'node:fs'; import dgram from 'node:dgram';
+const s = dgram.createSocket('udp4'); await new Promise(r=>s.bind(0,'127.0.0.1',r)); const udp = s.address().port; s.close();
+const srv = await startTribune({ configBody: ({port,key,secret}) => `port: ${port}\nbind_addresses: [127.0.0.1]\nkeys:\n  ${key}: ${secret}\nrtc:\n  udp_port: ${udp}\n  node_ip: 127.0.0.1\n` });
+const jr = fs.readFileSync('../fixtures/signal/join_request.b64','utf8').trim();
+const at = new AccessToken(srv.key, srv.secret, {identity:'alice'}); at.addGrant({roomJoin:true, room:'r1'});
+const r = await wsConnect(`ws://127.0.0.1:${srv.port}/rtc/v1?access_token=${await at.toJwt()}&join_request=${encodeURIComponent(jr)}`);
+await r.ws.next(); const m = await r.ws.next(); const d = SignalResponse.fromBinary(m.data); console.log(d.message.value.sdp.split('\r\n').filter(l=>!/^a=(extmap|rtcp-fb|fmtp|ssrc)/.test(l)).join('\n').slice(0,3000)); console.log(d.message.value.id, d.message.value.midToTrackId);
+await r.ws.close(); await srv.stop();
