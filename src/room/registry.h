@@ -41,6 +41,7 @@ typedef struct tbTrack {
     bool muted;
     uint32_t media_id;          /* the media plane's track id (0 = none yet) */
     char cid[64];               /* client's MediaStreamTrack id (AddTrackRequest.cid) */
+    char mid[32];               /* the publisher's m-section once published */
     bool published;             /* the media plane forwards it */
     struct tbTrack *next;
 } tbTrack;

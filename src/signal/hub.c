@@ -99,6 +99,31 @@ void tbSignalHubRemoveParticipant(tbSignalHub *hub, const char *room_name,
     tbRoomRemoveParticipant(room, identity, tbApiNowMs(hub->api));
 }
 
+void tbSignalHubUnpublish(tbSignalHub *hub, const char *room_name, tbParticipant *p,
+                          const char *track_sid) {
+    tbRoom *room = tbRegistryFind(hub->api->registry, room_name);
+    tbTrack *t = tbParticipantFindTrack(p, track_sid);
+    if (!room || !t) return;
+    char sid[TB_SID_LEN];
+    memcpy(sid, t->sid, TB_SID_LEN);
+    if (t->published && hub->media) tbMediaUnpublish(hub->media, room->media_id, t->media_id);
+    forEachInRoom(hub, room_name, p->session, dropTrack, sid);
+    tbParticipantRemoveTrack(p, sid);
+    tbSignalSession *s = p->session;
+    if (s) {
+        Livekit__TrackUnpublishedResponse tu;
+        livekit__track_unpublished_response__init(&tu);
+        tu.track_sid = sid;
+        Livekit__SignalResponse r;
+        livekit__signal_response__init(&r);
+        r.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_TRACK_UNPUBLISHED;
+        r.track_unpublished = &tu;
+        tbSessionSend(s, &r);
+    }
+    tbInfo("signal", "%s unpublished %s", p->identity, sid);
+    tbSignalHubBroadcastParticipant(hub, room_name, p, NULL);
+}
+
 void tbSignalHubDeleteRoom(tbSignalHub *hub, const char *room_name) {
     tbRoom *room = tbRegistryFind(hub->api->registry, room_name);
     while (room && room->participants)

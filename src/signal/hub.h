@@ -34,6 +34,11 @@ void tbSignalHubBroadcastParticipant(tbSignalHub *hub, const char *room,
 void tbSignalHubRemoveParticipant(tbSignalHub *hub, const char *room, const char *identity,
                                   int reason);
 void tbSignalHubDeleteRoom(tbSignalHub *hub, const char *room);
+/* The track stops: media unpublished, subscribers' sections freed, the
+ * publisher told (track_unpublished), everyone updated; then it is removed
+ * from the participant. */
+void tbSignalHubUnpublish(tbSignalHub *hub, const char *room, tbParticipant *p,
+                          const char *track_sid);
 /* RoomService's view of the hub (api->hooks). */
 tbApiHooks tbSignalHubApiHooks(tbSignalHub *hub);
 

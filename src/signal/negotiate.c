@@ -213,6 +213,7 @@ static void publishSection(tbSignalSession *s, tbParticipant *p, const tbSdpMidI
     spec.mid_ext = mi->mid_ext;
     tbMediaPublish(s->hub->media, s->room_media_id, &spec);
     t->published = true;
+    snprintf(t->mid, sizeof t->mid, "%s", mi->mid);
     p->version++;
     tbInfo("signal", "%s publishes %s on mid %s (ssrc %u)", s->identity, t->sid, mi->mid,
            mi->client_ssrc);
@@ -220,24 +221,58 @@ static void publishSection(tbSignalSession *s, tbParticipant *p, const tbSdpMidI
     wantEverywhere(s, p, t);
 }
 
-static void subscribeSection(tbSignalSession *s, const tbSdpMidInfo *mi) {
-    tbDownSection *d = downByMid(s, mi->mid);
-    if (!d || !d->track_sid[0] || d->subscribed || !mi->accepted) return;
+static void mediaSubscribe(tbSignalSession *s, tbDownSection *d) {
     tbMediaSubscribeSpec spec;
     memset(&spec, 0, sizeof spec);
     spec.transport_id = s->transport_id;
     spec.track_id = d->track_media_id;
     spec.ssrc = d->ssrc;
-    snprintf(spec.mid, sizeof spec.mid, "%s", mi->mid);
-    spec.payload_type = mi->opus_pt >= 0 ? (uint8_t)mi->opus_pt : 111;
-    spec.audio_level_ext = mi->audio_level_ext;
-    spec.mid_ext = mi->mid_ext;
+    snprintf(spec.mid, sizeof spec.mid, "%s", d->mid);
+    spec.payload_type = d->pt;
+    spec.audio_level_ext = d->audio_level_ext;
+    spec.mid_ext = d->mid_ext;
     tbMediaSubscribe(s->hub->media, s->room_media_id, &spec);
     d->subscribed = true;
 }
 
+static void subscribeSection(tbSignalSession *s, const tbSdpMidInfo *mi) {
+    tbDownSection *d = downByMid(s, mi->mid);
+    if (!d || !d->track_sid[0] || d->subscribed || !mi->accepted) return;
+    d->pt = mi->opus_pt >= 0 ? (uint8_t)mi->opus_pt : 111;
+    d->audio_level_ext = mi->audio_level_ext;
+    d->mid_ext = mi->mid_ext;
+    mediaSubscribe(s, d);
+}
+
+/* As livekit-server does it: unsubscribing frees the track's section (the
+ * next answer leaves it inactive, the SDK sees TrackUnsubscribed);
+ * subscribing again queues the track like a new one. */
+void tbSessionSetSubscribed(tbSignalSession *s, const char *track_sid, bool on) {
+    if (!on) {
+        tbSessionDropTrack(s, track_sid);
+        return;
+    }
+    tbRoom *room = tbSessionRoom(s);
+    const tbTrack *t = NULL;
+    const tbParticipant *owner = room ? findTrackOwner(room, track_sid, &t) : NULL;
+    if (owner && t->published && owner->session != s) tbSessionWantTrack(s, owner, t);
+}
+
+/* A published track whose section no longer sends (the client removed it). */
+static void unpublishGone(tbSignalSession *s, tbParticipant *p, const tbSdpAnswer *a) {
+    tbTrack *t = p->tracks;
+    while (t) {
+        tbTrack *next = t->next;
+        const tbSdpMidInfo *mi = t->published ? tbSdpAnswerFindMid(a, t->mid) : NULL;
+        if (t->published && (!mi || mi->answer_dir != TB_SDP_DIR_RECVONLY || !mi->accepted))
+            tbSignalHubUnpublish(s->hub, s->room, p, t->sid);
+        t = next;
+    }
+}
+
 static void applyAnswer(tbSignalSession *s, const tbSdpAnswer *a) {
     tbParticipant *p = tbSessionParticipant(s);
+    if (p) unpublishGone(s, p, a);
     for (size_t i = 0; p && i < a->num_mids; i++) {
         const tbSdpMidInfo *mi = &a->mids[i];
         if (mi->kind != TB_SDP_KIND_AUDIO || !mi->accepted) continue;

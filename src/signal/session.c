@@ -313,11 +313,22 @@ static void onUpdateMetadata(tbSignalSession *s, const Livekit__UpdateParticipan
     tbSignalHubBroadcastParticipant(s->hub, s->room, p, NULL);
 }
 
+static void onSubscription(tbSignalSession *s, const Livekit__UpdateSubscription *req) {
+    for (size_t i = 0; i < req->n_track_sids; i++)
+        tbSessionSetSubscribed(s, req->track_sids[i], req->subscribe);
+    for (size_t i = 0; i < req->n_participant_tracks; i++) {
+        const Livekit__ParticipantTracks *pt = req->participant_tracks[i];
+        for (size_t j = 0; j < pt->n_track_sids; j++)
+            tbSessionSetSubscribed(s, pt->track_sids[j], req->subscribe);
+    }
+}
+
 static void dispatch(tbSignalSession *s, const Livekit__SignalRequest *req) {
     switch (req->message_case) {
     case LIVEKIT__SIGNAL_REQUEST__MESSAGE_OFFER: tbSessionAnswer(s, req->offer); break;
     case LIVEKIT__SIGNAL_REQUEST__MESSAGE_ADD_TRACK: onAddTrack(s, req->add_track); break;
     case LIVEKIT__SIGNAL_REQUEST__MESSAGE_MUTE: onMute(s, req->mute); break;
+    case LIVEKIT__SIGNAL_REQUEST__MESSAGE_SUBSCRIPTION: onSubscription(s, req->subscription); break;
     case LIVEKIT__SIGNAL_REQUEST__MESSAGE_PING:
     case LIVEKIT__SIGNAL_REQUEST__MESSAGE_PING_REQ: onPing(s, req); break;
     case LIVEKIT__SIGNAL_REQUEST__MESSAGE_UPDATE_METADATA:
@@ -331,8 +342,9 @@ static void dispatch(tbSignalSession *s, const Livekit__SignalRequest *req) {
         s->closing = true;
         break;
     default:
-        /* trickle (ICE-lite learns addresses from checks), subscription
-         * settings and permissions: nothing to do for an audio SFU yet */
+        /* trickle (ICE-lite learns addresses from checks), track settings
+         * (video quality) and subscription permissions: nothing to do for an
+         * audio SFU yet */
         tbDebug("signal", "%s: message %d ignored", s->identity, (int)req->message_case);
         break;
     }

@@ -18,6 +18,7 @@ typedef struct tbDownSection {
     uint32_t track_media_id;
     uint32_t ssrc;                  /* the SSRC we announce and send with */
     bool subscribed;                /* the media plane forwards into it */
+    uint8_t pt, audio_level_ext, mid_ext; /* negotiated for this section */
 } tbDownSection;
 
 struct tbSignalSession {
@@ -62,5 +63,7 @@ int tbSessionAnswer(tbSignalSession *s, const Livekit__SessionDescription *offer
 void tbSessionWantTrack(tbSignalSession *s, const tbParticipant *owner, const tbTrack *t);
 /* A remote track is gone: free its section. */
 void tbSessionDropTrack(tbSignalSession *s, const char *track_sid);
+/* UpdateSubscription: stop or resume receiving a remote track. */
+void tbSessionSetSubscribed(tbSignalSession *s, const char *track_sid, bool on);
 
 #endif

@@ -243,7 +243,7 @@ class Client:
         self.readers = []
         self.tasks = []
         self.report = {'events': [], 'errors': [], 'offers': 0, 'answers': 0,
-                       'requirements': [], 'speakers': []}
+                       'requirements': [], 'speakers': [], 'pings': 0, 'pongs': 0}
         self.ping_interval = 5
         self.pc.on('track', self.on_track)
         self.pc.on('connectionstatechange', lambda: self.note(
@@ -281,6 +281,8 @@ class Client:
         self.offer_id += 1
         self.report['offers'] += 1
         self.answers[self.offer_id] = asyncio.get_running_loop().create_future()
+        if self.a.verbose:
+            log(f'offer {self.offer_id}:\n{self.pc.localDescription.sdp}')
         return self.pc.localDescription.sdp, self.offer_id
 
     async def apply_answer(self, oid, timeout=5):
@@ -289,6 +291,8 @@ class Client:
         except asyncio.TimeoutError:
             raise RuntimeError(f'no answer to offer {oid} within {timeout} s')
         m2t = dict(sd.mid_to_track_id)
+        if self.a.verbose:
+            log(f'answer {oid} (mid_to_track_id {m2t}):\n{sd.sdp}')
         for mid, (direction, stream, track) in parse_answer_msids(sd.sdp).items():
             if direction != 'sendonly' or not stream:
                 if mid in self.mids and direction != 'sendonly':
@@ -345,14 +349,16 @@ class Client:
             ps = [self.learn(p) for p in msg.update.participants]
             self.note('update', participants=ps)
         elif kind == 'speakers_changed':
-            sp = [{'sid': s.sid, 'identity': self.names.get(s.sid), 'active': s.active}
+            mine = {self.me.sid: self.me.identity} if self.me else {}
+            sp = [{'sid': s.sid, 'identity': self.names.get(s.sid) or mine.get(s.sid),
+                   'active': s.active, 'level': round(s.level, 3)}
                   for s in msg.speakers_changed.speakers]
             self.report['speakers'].append({'t': ms(), 'speakers': sp})
         elif kind == 'leave':
             self.note('leave', reason=msg.leave.reason, action=msg.leave.action)
             self.left.set()
         elif kind in ('pong', 'pong_resp'):
-            pass
+            self.report['pongs'] += 1
         elif kind == 'join':
             self.fail('a second JoinResponse')
         else:
@@ -377,6 +383,7 @@ class Client:
             await asyncio.sleep(self.ping_interval)
             now = int(time.time() * 1000)
             await self.send(ping_req=self.rtc.Ping(timestamp=now))
+            self.report['pings'] += 1
 
     def spawn(self, coro):
         async def guarded():
@@ -523,6 +530,7 @@ def main():
     ap.add_argument('--json', help='write the report here')
     ap.add_argument('--timeout', type=float, default=10, help='seconds allowed to join and publish')
     ap.add_argument('--proto-dir', default=PROTO_DIR)
+    ap.add_argument('--verbose', action='store_true', help='log every offer and answer SDP')
     args = ap.parse_args()
     loopback_only()
     sys.exit(asyncio.run(main_async(args)))

@@ -149,11 +149,37 @@ function roomSuite(singlePeerConnection) {
       await hearsAll('bob', ['alice', 'carol']);
     }));
 
+    it('unsubscribing stops a remote track and subscribing again brings it back',
+      () => explained(ctx, async () => {
+        const carol = ctx.people.carol.page;
+        const count = (type) => carol.evaluate((t) => window.events.filter((e) =>
+          e.type === t && e.identity === 'alice').length, type);
+        const subscribedBefore = await count('TrackSubscribed');
+        await carol.evaluate(() => window.setSubscribed('alice', false));
+        await waitForEvent(carol, { type: 'TrackUnsubscribed', identity: 'alice' });
+        assert.deepEqual(await carol.evaluate(() => window.analyse('alice')), []);
+        await hearsAll('carol', ['bob']);
+        await carol.evaluate(() => window.setSubscribed('alice', true));
+        await carol.waitForFunction((n) => window.events.filter((e) =>
+          e.type === 'TrackSubscribed' && e.identity === 'alice').length > n, subscribedBefore,
+        { timeout: 10000 });
+        await hearsAll('carol', ['alice', 'bob']);
+      }));
+
     it('a late joiner hears everyone and is heard', () => explained(ctx, async () => {
       const jd = await join('dave');
       assert.deepEqual([...jd.remotes].sort(), ['alice', 'bob', 'carol']);
       await hearsAll('dave', ['alice', 'bob', 'carol']);
       for (const who of ['alice', 'bob', 'carol']) await hearsAll(who, ['dave']);
+    }));
+
+    it('unpublishing removes the track for everyone', () => explained(ctx, async () => {
+      const { alice, carol, dave } = ctx.people;
+      await dave.page.evaluate(() => window.unpublish());
+      await waitForEvent(alice.page, { type: 'TrackUnsubscribed', identity: 'dave' });
+      await waitForEvent(carol.page, { type: 'TrackUnsubscribed', identity: 'dave' });
+      assert.deepEqual(await alice.page.evaluate(() => window.analyse('dave')), []);
+      await hearsAll('dave', ['alice', 'carol']); /* dave still receives */
     }));
 
     it('bob leaves: the others see him go and keep hearing each other', () => explained(ctx, async () => {
@@ -164,7 +190,7 @@ function roomSuite(singlePeerConnection) {
       const s = await alice.page.evaluate(() => window.state());
       assert.equal(s.state, 'connected');
       assert.deepEqual(s.remotes.map((r) => r.identity).sort(), ['carol', 'dave']);
-      await hearsAll('alice', ['carol', 'dave']);
+      await hearsAll('alice', ['carol']);
       for (const p of [alice, carol, dave]) await p.page.evaluate(() => window.leave());
       const ev = await alice.page.evaluate(() => window.events.map((e) => e.type));
       assert.ok(ev.includes('Disconnected'), ev.join(','));

@@ -7,6 +7,8 @@
 //   state()                 connection state, remote participants and tracks
 //   leave()                 disconnect
 //   rtcStats()              RTCP-derived stats of the SDK's peer connections
+//   setSubscribed(id, on)   unsubscribe from / resubscribe to a participant's audio
+//   unpublish()             unpublish the microphone
 //   window.events           everything the Room reported, in order
 //   loopback*()             the harness self-test (no server; loopback.js)
 
@@ -193,6 +195,19 @@ async function mute(on) {
   await room.localParticipant.setMicrophoneEnabled(!on);
 }
 
+/** Unsubscribes from (false) or resubscribes to (true) identity's audio. */
+function setSubscribed(identity, on) {
+  const p = [...(room?.remoteParticipants.values() || [])].find((x) => x.identity === identity);
+  if (!p) throw new Error(`no participant ${identity}`);
+  for (const pub of p.audioTrackPublications.values()) pub.setSubscribed(on);
+}
+
+/** Unpublishes the microphone (the track leaves the peer connection). */
+async function unpublish() {
+  const pub = room?.localParticipant.getTrackPublication(Track.Source.Microphone);
+  if (pub?.track) await room.localParticipant.unpublishTrack(pub.track);
+}
+
 /** A snapshot of the room as this page sees it. */
 function state() {
   if (!room) return { state: 'none' };
@@ -237,7 +252,8 @@ async function loopbackAnalyseLiveKit({ durationMs = 1000, warmupMs = 400 } = {}
   }
 }
 
-Object.assign(window, { events, join, analyse, mute, state, leave, rtcStats,
+Object.assign(window, { events, join, analyse, mute, state, leave, rtcStats, setSubscribed,
+  unpublish,
   livekitVersion: version,
   loopbackStart, loopbackAnalyse, loopbackAnalyseLocal, loopbackAnalyseLiveKit, loopbackMute,
   loopbackStats, loopbackStop });
