@@ -98,6 +98,7 @@ typedef struct tbMediaStats {
 typedef struct tbMediaConfig {
     const char *bind_ip;        /* NULL = all addresses */
     int udp_port;               /* shared port for all transports */
+    int tcp_port;               /* ICE-TCP (passive), 0 = off */
     int workers;                /* media threads (>= 1) */
 } tbMediaConfig;
 

@@ -52,13 +52,24 @@ static tbUpTrack *upBySsrc(tbRouter *r, const tbTransport *t, uint32_t ssrc) {
 
 /* ---- sending -------------------------------------------------------------------- */
 
+/* UDP datagrams join the worker's sendmmsg batch; ICE-TCP ones are framed
+ * (RFC 4571) onto their connection. */
+static void sendTuple(tbRouter *r, const tbIceTuple *to, const uint8_t *data, size_t len) {
+    if (to->proto == TB_ICE_TCP) {
+        if (!r->tcp || !tbIceTcpSend(r->tcp, to, data, len)) return;
+    } else {
+        tbUdpQueue(r->udp, data, len, (const struct sockaddr *)&to->addr, to->addrlen);
+    }
+    r->stats.packets_out++;
+    r->stats.bytes_out += len;
+}
+
 void tbRouterSendTo(tbTransport *t, const uint8_t *data, size_t len) {
     const tbIceTuple *to = tbIceLiteSendTuple(&t->ice);
-    if (!to) return;
-    tbUdpQueue(t->router->udp, data, len, (const struct sockaddr *)&to->addr, to->addrlen);
-    t->router->stats.packets_out++;
-    t->router->stats.bytes_out += len;
+    if (to) sendTuple(t->router, to, data, len);
 }
+
+void tbRouterSetTcp(tbRouter *r, tbIceTcp *tcp) { r->tcp = tcp; }
 
 static void dtlsSend(void *ud, const uint8_t *dgram, size_t len) { tbRouterSendTo(ud, dgram, len); }
 
@@ -260,10 +271,11 @@ void tbRouterCommand(tbRouter *r, const tbMediaCmd *c, int64_t now_ms) {
 
 /* ---- inbound packets ---------------------------------------------------------------- */
 
-static void onStun(tbRouter *r, tbUdpPacket *p, const tbIceTuple *from, int64_t now) {
+static void onStun(tbRouter *r, const tbIceTuple *from, const uint8_t *data, size_t len,
+                   int64_t now) {
     char ufrag[TB_STUN_USERNAME_MAX];
     tbTransport *t = NULL;
-    if (tbStunPeekLocalUfrag(p->data, p->len, ufrag, sizeof ufrag) >= 0)
+    if (tbStunPeekLocalUfrag(data, len, ufrag, sizeof ufrag) >= 0)
         t = transportByUfrag(r, ufrag);
     else
         t = transportByTuple(r, from); /* indications carry no USERNAME */
@@ -273,12 +285,11 @@ static void onStun(tbRouter *r, tbUdpPacket *p, const tbIceTuple *from, int64_t 
     }
     uint8_t out[TB_STUN_RESPONSE_MAX];
     tbIceInput res;
-    tbStunStatus st = tbIceLiteHandleStun(&t->ice, r->stun, p->data, p->len, from,
-                                          (uint64_t)now, out, sizeof out, &res);
+    tbStunStatus st = tbIceLiteHandleStun(&t->ice, r->stun, data, len, from, (uint64_t)now,
+                                          out, sizeof out, &res);
     if (st == TB_STUN_UNAUTHORIZED || st == TB_STUN_UNKNOWN_USER) r->stats.stun_bad_auth++;
     if (st == TB_STUN_BAD_REQUEST) r->stats.dropped_malformed++;
-    if (res.out_len)
-        tbUdpQueue(r->udp, out, res.out_len, (const struct sockaddr *)&p->addr, p->addrlen);
+    if (res.out_len) sendTuple(r, from, out, res.out_len);
     /* we are the DTLS client: start once there is somewhere to send */
     if (st == TB_STUN_OK && t->role == TB_DTLS_CLIENT && tbDtlsGetState(t->dtls) == TB_DTLS_NEW)
         tbDtlsStart(t->dtls, (uint64_t)now);
@@ -299,15 +310,22 @@ static void forwardOne(tbRouter *r, tbUpTrack *u, tbDownTrack *d, const uint8_t 
                        .audio_level = level, .voice = voice, .mid_id = d->mid_ext,
                        .mid_len = d->mid_len, .mid = d->mid};
     if (!u->audio_level_ext) rw.audio_level_id = 0;
-    uint8_t *buf = tbUdpTxBuffer(r->udp);
+    /* UDP: written straight into the send batch; TCP: framed from the stack */
+    uint8_t stackbuf[TB_UDP_MTU];
+    bool udp = to->proto == TB_ICE_UDP;
+    uint8_t *buf = udp ? tbUdpTxBuffer(r->udp) : stackbuf;
     int n = tbRtpWrite(pkt, h, &rw, buf, TB_UDP_MTU - TB_SRTP_MAX_OVERHEAD);
     if (n <= 0) return;
     size_t len = (size_t)n;
     if (tbSrtpProtect(&sub->srtp, buf, &len, TB_UDP_MTU) != TB_SRTP_OK) return;
     tbNackBufferPut(&d->nack, m.seq, buf, len, now_us / 1000);
-    tbUdpTxCommit(r->udp, len, (const struct sockaddr *)&to->addr, to->addrlen);
     d->packets++;
     d->octets += h->payload_len;
+    if (!udp) {
+        sendTuple(r, to, buf, len);
+        return;
+    }
+    tbUdpTxCommit(r->udp, len, (const struct sockaddr *)&to->addr, to->addrlen);
     r->stats.packets_out++;
     r->stats.bytes_out += len;
 }
@@ -363,35 +381,43 @@ static void onSrtcp(tbRouter *r, tbTransport *t, uint8_t *pkt, size_t len, int64
     if (st == TB_SRTP_OK) tbRouterRtcpIn(r, t, pkt, len, now);
 }
 
-void tbRouterPacket(tbRouter *r, tbUdpPacket *p, int64_t now_ms) {
-    tbIceTuple from;
+void tbRouterInput(tbRouter *r, const tbIceTuple *from, uint8_t *data, size_t len,
+                   int64_t now_ms) {
     r->stats.packets_in++;
-    r->stats.bytes_in += p->len;
-    if (tbIceTupleSet(&from, (const struct sockaddr *)&p->addr, p->addrlen, TB_ICE_UDP) != 0 ||
-        p->len == 0) {
+    r->stats.bytes_in += len;
+    if (len == 0) {
         r->stats.dropped_malformed++;
         return;
     }
-    if (tbStunIsStun(p->data, p->len)) {
-        onStun(r, p, &from, now_ms);
+    if (tbStunIsStun(data, len)) {
+        onStun(r, from, data, len, now_ms);
         return;
     }
-    tbTransport *t = transportByTuple(r, &from);
+    tbTransport *t = transportByTuple(r, from);
     if (!t) {
         r->stats.dropped_unknown_source++;
         return;
     }
-    if (tbDtlsIsDtls(p->data, p->len)) {
-        if (tbDtlsFeed(t->dtls, p->data, p->len) == TB_DTLS_ERR_MALFORMED)
-            r->stats.dropped_malformed++;
-    } else if (p->data[0] >= 128 && p->data[0] <= 191 && t->srtp_ready) {
-        if (tbRtpIsRtcp(p->data, p->len))
-            onSrtcp(r, t, p->data, p->len, now_ms);
+    if (tbDtlsIsDtls(data, len)) {
+        if (tbDtlsFeed(t->dtls, data, len) == TB_DTLS_ERR_MALFORMED) r->stats.dropped_malformed++;
+    } else if (data[0] >= 128 && data[0] <= 191 && t->srtp_ready) {
+        if (tbRtpIsRtcp(data, len))
+            onSrtcp(r, t, data, len, now_ms);
         else
-            onRtp(r, t, p->data, p->len, now_ms);
+            onRtp(r, t, data, len, now_ms);
     } else {
         r->stats.dropped_malformed++;
     }
+}
+
+void tbRouterPacket(tbRouter *r, tbUdpPacket *p, int64_t now_ms) {
+    tbIceTuple from;
+    if (tbIceTupleSet(&from, (const struct sockaddr *)&p->addr, p->addrlen, TB_ICE_UDP) != 0) {
+        r->stats.packets_in++;
+        r->stats.dropped_malformed++;
+        return;
+    }
+    tbRouterInput(r, &from, p->data, p->len, now_ms);
 }
 
 /* ---- timers -------------------------------------------------------------------------- */

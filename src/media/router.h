@@ -17,6 +17,12 @@ tbRouter *tbRouterNew(tbMedia *media, tbUdp *udp, struct tbDtlsCert *cert);
 void tbRouterFree(tbRouter *r);
 void tbRouterCommand(tbRouter *r, const tbMediaCmd *cmd, int64_t now_ms);
 void tbRouterPacket(tbRouter *r, tbUdpPacket *p, int64_t now_ms);
+/* One datagram, or one RFC 4571 frame from an ICE-TCP connection. */
+struct tbIceTuple;
+void tbRouterInput(tbRouter *r, const struct tbIceTuple *from, uint8_t *data, size_t len,
+                   int64_t now_ms);
+struct tbIceTcp;
+void tbRouterSetTcp(tbRouter *r, struct tbIceTcp *tcp);
 /* Timers: DTLS retransmissions, consent freshness, RTCP reports, levels.
  * Returns the ms until it wants to run again (<= 20). */
 void tbRouterTick(tbRouter *r, int64_t now_ms);

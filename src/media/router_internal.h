@@ -7,6 +7,7 @@
 #include "dtls/dtls.h"
 #include "ice/ice_lite.h"
 #include "ice/stun.h"
+#include "media/ice_tcp.h"
 #include "media/router.h"
 #include "rtp/munger.h"
 #include "rtp/nack_buffer.h"
@@ -71,6 +72,7 @@ typedef struct tbRouterRoom {
 struct tbRouter {
     tbMedia *media;
     tbUdp *udp;
+    tbIceTcp *tcp;              /* ICE-TCP listener and connections, or NULL */
     tbStunCtx *stun;
     tbDtlsCtx *dtls;
     tbTransport *transports;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "dtls/cert.h"
+#include "media/ice_tcp.h"
 #include "media/router.h"
 #include "util/log.h"
 
@@ -24,6 +25,7 @@ typedef struct tbWorker {
     tbMediaCmd *cmds, *cmds_tail;
     bool stopping;
     tbUdp udp;
+    tbIceTcp *tcp;              /* ICE-TCP on rtc.tcp_port, or NULL */
     tbRouter *router;
     tbMediaStats stats;         /* snapshot, guarded by lock */
 } tbWorker;
@@ -52,6 +54,13 @@ static int64_t monotonicMs(void) {
 
 /* ---- worker thread --------------------------------------------------------- */
 
+static void flushAll(tbWorker *w) {
+    tbUdpFlush(&w->udp);
+    tbIceTcpFlush(w->tcp);
+}
+
+static void flushAllCb(void *ud) { flushAll(ud); }
+
 static void onReadable(uv_poll_t *h, int status, int events) {
     tbWorker *w = h->data;
     (void)events;
@@ -61,11 +70,13 @@ static void onReadable(uv_poll_t *h, int status, int events) {
     do {
         n = tbUdpRecv(&w->udp);
         for (int i = 0; i < n; i++) tbRouterPacket(w->router, &w->udp.rx[i], now);
-        tbUdpFlush(&w->udp);
+        flushAll(w);
     } while (n == TB_UDP_BATCH);
 }
 
 static void closeWorkerHandles(tbWorker *w) {
+    tbIceTcpStop(w->tcp);
+    w->tcp = NULL;
     uv_poll_stop(&w->poll);
     uv_close((uv_handle_t *)&w->poll, NULL);
     uv_close((uv_handle_t *)&w->tick, NULL);
@@ -86,14 +97,14 @@ static void onWake(uv_async_t *h) {
         free(c);
         c = next;
     }
-    tbUdpFlush(&w->udp);
+    flushAll(w);
     if (stop) closeWorkerHandles(w);
 }
 
 static void onTick(uv_timer_t *h) {
     tbWorker *w = h->data;
     tbRouterTick(w->router, monotonicMs());
-    tbUdpFlush(&w->udp);
+    flushAll(w);
     tbMediaStats s;
     memset(&s, 0, sizeof s);
     tbRouterStats(w->router, &s);
@@ -127,6 +138,10 @@ static int workerInit(tbMedia *m, tbWorker *w, int index, const tbMediaConfig *c
     uv_poll_init(&w->loop, &w->poll, w->udp.fd);
     uv_timer_init(&w->loop, &w->tick);
     w->wake.data = w->poll.data = w->tick.data = w;
+    if (cfg->tcp_port > 0) {
+        w->tcp = tbIceTcpStart(&w->loop, cfg->bind_ip, cfg->tcp_port, w->router, flushAllCb, w);
+        tbRouterSetTcp(w->router, w->tcp);
+    }
     return 0;
 }
 

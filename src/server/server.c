@@ -90,7 +90,8 @@ static void startMedia(tbServer *s, const tbConfig *cfg) {
         tbWarn("media", "rtc.udp_port is not set: port-range mode is not implemented yet; "
                         "all media uses UDP %d", port);
     }
-    tbMediaConfig mc = {.bind_ip = NULL, .udp_port = port, .workers = cfg->rtc.workers};
+    tbMediaConfig mc = {.bind_ip = NULL, .udp_port = port, .tcp_port = cfg->rtc.tcp_port,
+                        .workers = cfg->rtc.workers};
     s->media = tbMediaStart(&mc, &s->loop, tbSignalHubOnMediaEvent, NULL);
     s->hub = tbSignalHubNew(&s->api, s->media);
     if (s->media) {

@@ -166,18 +166,29 @@ static void planSections(tbSignalSession *s, const tbRoom *room, const tbSdp *of
     }
 }
 
+/* A host candidate per address: UDP on rtc.udp_port, passive ICE-TCP on
+ * rtc.tcp_port (RFC 6544) when set. */
 static void candidatesFor(tbSignalSession *s, char lines[][128], const char **ptrs, size_t *n) {
     const tbConfig *cfg = s->hub->api->config;
+    int udp = cfg->rtc.udp_port > 0 ? cfg->rtc.udp_port : cfg->rtc.port_range_start;
     *n = 0;
-    for (size_t i = 0; i < s->hub->addrs.len; i++) {
-        uint32_t prio = tbIceCandidatePriority(TB_ICE_TYPE_PREF_HOST,
-                                               tbIceLocalPreference(TB_ICE_UDP, (unsigned)i), 1);
-        char found[8];
-        snprintf(found, sizeof found, "%u", (unsigned)(i + 1) % 1000);
-        if (tbIceCandidateFormat(lines[*n], 128, found, 1, "udp", prio, s->hub->addrs.ip[i],
-                                 (uint16_t)cfg->rtc.udp_port, "host", NULL) > 0) {
-            ptrs[*n] = lines[*n];
-            (*n)++;
+    for (int proto = 0; proto < 2; proto++) {
+        if (proto == TB_ICE_TCP && cfg->rtc.tcp_port <= 0) break;
+        for (size_t i = 0; i < s->hub->addrs.len; i++) {
+            uint32_t prio = tbIceCandidatePriority(
+                TB_ICE_TYPE_PREF_HOST, tbIceLocalPreference((tbIceProto)proto, (unsigned)i), 1);
+            char found[8];
+            snprintf(found, sizeof found, "%u", (unsigned)(proto * 100 + i + 1) % 1000);
+            int len = proto == TB_ICE_UDP
+                          ? tbIceCandidateFormat(lines[*n], 128, found, 1, "udp", prio,
+                                                 s->hub->addrs.ip[i], (uint16_t)udp, "host", NULL)
+                          : tbIceCandidateFormat(lines[*n], 128, found, 1, "tcp", prio,
+                                                 s->hub->addrs.ip[i],
+                                                 (uint16_t)cfg->rtc.tcp_port, "host", "passive");
+            if (len > 0) {
+                ptrs[*n] = lines[*n];
+                (*n)++;
+            }
         }
     }
 }
@@ -311,8 +322,8 @@ static tbSdpAnswer *buildAnswer(tbSignalSession *s, const tbRoom *room, const tb
     tbSdpAnswerParamsInit(&p);
     const char *fp = tbMediaFingerprint(s->hub->media);
     const char *space = strchr(fp, ' ');
-    char lines[TB_MAX_LOCAL_ADDRS][128];
-    const char *cands[TB_MAX_LOCAL_ADDRS];
+    char lines[2 * TB_MAX_LOCAL_ADDRS][128];
+    const char *cands[2 * TB_MAX_LOCAL_ADDRS];
     size_t ncands;
     candidatesFor(s, lines, cands, &ncands);
     p.ice_ufrag = s->ice_ufrag;

@@ -26,6 +26,7 @@ Python SDK is packaged for Debian, and this one tests the wire protocol
 independently of any SDK.
 """
 import argparse
+import array
 import asyncio
 import base64
 import fractions
@@ -188,14 +189,16 @@ def measure(samples):
 
 
 def frame_samples(frame):
-    """Channel 0 of a decoded frame as floats in [-1, 1]."""
+    """Channel 0 of a decoded s16 frame (aiortc's Opus decoder gives packed
+    stereo) as floats in [-1, 1]."""
+    if frame.format.name not in ('s16', 's16p'):
+        raise ValueError(f'unexpected sample format {frame.format.name}')
     chans = len(frame.layout.channels)
-    a = frame.to_ndarray()
+    step = chans if frame.format.is_packed else 1
+    pcm = array.array('h', bytes(frame.planes[0]))[:frame.samples * step:step]
     if numpy is not None:
-        return (a.reshape(-1)[::chans].astype(float) / 32768.0).tolist() \
-            if frame.format.is_packed else (a[0].astype(float) / 32768.0).tolist()
-    flat = list(a.reshape(-1)) if frame.format.is_packed else list(a[0])
-    return [v / 32768.0 for v in flat[::chans if frame.format.is_packed else 1]]
+        return (numpy.frombuffer(pcm, dtype=numpy.int16) / 32768.0).tolist()
+    return [v / 32768.0 for v in pcm]
 
 
 def parse_answer_msids(sdp):

@@ -112,6 +112,13 @@ describe('a browser and an aiortc client in one tribune room', () => {
     assert.equal(report.answers, report.offers, 'every offer answered');
     const heard = heardIn(report, 'alice', 440);
     assert.equal(report.remotes.length, 1, `only alice: ${JSON.stringify(report.remotes)}`);
+    assert.ok(report.pings >= 1 && report.pongs === report.pings,
+      `every ping_req answered: ${report.pings} pings, ${report.pongs} pongs`);
+    assert.ok(report.speakers.some((c) => c.speakers.some((sp) => sp.identity === 'alice' &&
+      sp.active)), `aiortc told alice speaks: ${JSON.stringify(report.speakers)}`);
+    assert.ok(await page.evaluate(() => window.events.some((e) =>
+      e.type === 'ActiveSpeakersChanged' && e.speakers.includes('py-bob'))),
+    'the browser told py-bob speaks (its RFC 6464 audio levels are read)');
 
     const gone = await waitForEvent(page, { type: 'ParticipantDisconnected',
       identity: 'py-bob' }, 5000);

@@ -413,8 +413,7 @@ describe('malformed signaling input', () => {
     const before = await metric(...OVERSIZE);
     assert.ok(Number.isFinite(before), 'oversize counter missing from /metrics');
     a.ws.send(Buffer.alloc(SIGNAL_LIMIT + 1000, 0x41));
-    const { code } = await a.ws.waitClosed(WAIT_MS);
-    assert.equal(code, 1009);
+    const { code, reason } = await a.ws.waitClosed(WAIT_MS);
     assert.equal(await metricReaching(...OVERSIZE, before + 1), before + 1);
     await assertPingPong(b.ws, 'the other participant');
     const gone = await nextSignal(b.ws, 'update', (u) =>
@@ -422,6 +421,9 @@ describe('malformed signaling input', () => {
     assert.ok(gone);
     const list = await rs.listParticipants('oversize-room');
     assert.deepEqual(list.map((p) => p.identity), ['listener']);
+    // RFC 6455 §7.4.1: 1009 = message too big, sent in a close frame
+    // (1006 means the TCP connection ended without one)
+    assert.equal(code, 1009, `closed with ${code} ${reason}`);
   });
 });
 

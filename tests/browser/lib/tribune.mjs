@@ -19,12 +19,12 @@ export async function freeUdpPort() {
 
 /**
  * Starts tribune for browsers: HTTP/WebSocket on a free port, media on one
- * free UDP port announced as 127.0.0.1, no ICE/TCP. Resolves to the
- * server.mjs handle plus wsUrl (ws://127.0.0.1:port).
+ * free UDP port announced as 127.0.0.1, ICE-TCP on tcpPort (0 = off).
+ * Resolves to the server.mjs handle plus wsUrl (ws://127.0.0.1:port).
  */
-export async function startTribuneForBrowsers({ extra = '', ...opts } = {}) {
+export async function startTribuneForBrowsers({ extra = '', tcpPort = 0, ...opts } = {}) {
   const udp = await freeUdpPort();
-  const rtc = `rtc:\n  udp_port: ${udp}\n  tcp_port: 0\n  node_ip: 127.0.0.1\n${extra}`;
+  const rtc = `rtc:\n  udp_port: ${udp}\n  tcp_port: ${tcpPort}\n  node_ip: 127.0.0.1\n${extra}`;
   const srv = await startTribune({ ...opts,
     configBody: ({ port, key, secret }) => defaultConfigBody({ port, key, secret, extra: rtc }) });
   return { ...srv, udpPort: udp, wsUrl: srv.url.replace(/^http/, 'ws') };
