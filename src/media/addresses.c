@@ -1,5 +1,7 @@
 /* addresses.c — local candidate addresses; see addresses.h. */
 #include "media/addresses.h"
+#include "media/external_ip.h"
+#include "util/log.h"
 
 #include <arpa/inet.h>
 #include <fnmatch.h>
@@ -71,6 +73,15 @@ size_t tbLocalAddresses(const tbConfig *cfg, tbLocalAddrs *out) {
     if (cfg->rtc.node_ip && *cfg->rtc.node_ip) {
         snprintf(out->ip[0], TB_ADDR_STRLEN, "%s", cfg->rtc.node_ip);
         return out->len = 1;
+    }
+    char from[256];
+    if (cfg->rtc.use_external_ip) {
+        if (tbExternalIp(cfg, out->ip[0], TB_ADDR_STRLEN, from, sizeof from) == 0) {
+            tbInfo("media", "use_external_ip: %s (from STUN server %s)", out->ip[0], from);
+            return out->len = 1;
+        }
+        tbWarn("media", "use_external_ip: no STUN server answered; using local addresses "
+                        "(set rtc.node_ip)");
     }
     struct ifaddrs *ifs = NULL;
     if (getifaddrs(&ifs) != 0) return 0;

@@ -1,5 +1,6 @@
 /* addresses.h — which IP addresses tribune advertises as ICE candidates:
- * rtc.node_ip when set; else the addresses of the host's interfaces that
+ * rtc.node_ip when set; else, with rtc.use_external_ip, the address STUN
+ * servers see (media/external_ip.h); else the addresses of the host's interfaces that
  * rtc.interfaces / rtc.ips allow, skipping loopback and link-local unless in
  * development mode (as livekit-server --dev does). */
 #ifndef TB_MEDIA_ADDRESSES_H

@@ -17,7 +17,7 @@ import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 // Installed as a dependency of livekit-server-sdk (pinned by package-lock.json).
 import { AddTrackRequest, DisconnectReason, JoinRequest, LeaveRequest, LeaveRequest_Action,
   ParticipantInfo_State, SignalRequest, SignalResponse, TrackType,
-  WrappedJoinRequest } from '@livekit/protocol';
+  WrappedJoinRequest, WrappedJoinRequest_Compression } from '@livekit/protocol';
 import { REPO_ROOT, startTribune } from './lib/server.mjs';
 import { wsConnect } from './lib/ws.mjs';
 
@@ -50,9 +50,10 @@ async function freeUdpPort() {
   return port;
 }
 
-function configBody({ port, key, secret }, extra = '') {
+/** The test config: loopback, one key, the media port on udp, a 4 KiB signal limit. */
+function configBody({ port, key, secret }, { udp = udpPort, extra = '' } = {}) {
   return `port: ${port}\nbind_addresses: [127.0.0.1]\nkeys:\n  ${key}: ${secret}\n` +
-    `rtc:\n  udp_port: ${udpPort}\n  node_ip: 127.0.0.1\n  use_external_ip: false\n` +
+    `rtc:\n  udp_port: ${udp}\n  node_ip: 127.0.0.1\n  use_external_ip: false\n` +
     `limit:\n  signal_message_size_limit: ${SIGNAL_LIMIT}\n${extra}`;
 }
 
@@ -80,14 +81,15 @@ async function token(identity, grant, { server = srv, secret = server.secret, ..
   return at.toJwt();
 }
 
-function rtcUrl({ server = srv, accessToken, joinRequest = JOIN_REQUEST_B64, pathname = '/rtc/v1' }) {
+/** The /rtc/v1 (or pathname) URL; null for accessToken or joinRequest leaves it out. */
+function rtcUrl({ server = srv, accessToken, joinRequest = JOIN_REQUEST_B64,
+  pathname = '/rtc/v1' }) {
   const q = [];
   if (accessToken != null) q.push(`access_token=${encodeURIComponent(accessToken)}`);
   if (joinRequest != null) q.push(`join_request=${encodeURIComponent(joinRequest)}`);
   return `ws://127.0.0.1:${server.port}${pathname}${q.length ? `?${q.join('&')}` : ''}`;
 }
 
-/** null for accessToken or joinRequest leaves it out. */
 /** Opens the WebSocket; the socket (if any) is closed after the test. */
 async function open(url) {
   const r = await wsConnect(url, { timeoutMs: WAIT_MS });
@@ -111,8 +113,8 @@ function decode(msg) {
 
 /** The next `kase` message (SignalResponse oneof case) matching pred, within WAIT_MS. */
 async function nextSignal(ws, kase, pred = () => true, timeoutMs = WAIT_MS) {
-  const msg = await ws.next((m) => decode(m)?.message.case === kase && pred(decode(m).message.value),
-    timeoutMs, `a '${kase}' message`);
+  const wanted = (m) => decode(m)?.message.case === kase && pred(decode(m).message.value);
+  const msg = await ws.next(wanted, timeoutMs, `a '${kase}' message`);
   return decode(msg).message.value;
 }
 
@@ -276,23 +278,24 @@ describe('refusals at the upgrade', () => {
     await assertRefused(rtcUrl({ accessToken: t, joinRequest: null }), 400, /join_request/);
   });
 
-  it('a garbage join_request → 400 (not base64, and base64 of no WrappedJoinRequest)', async () => {
+  it('a garbage join_request → 400 (not base64, no WrappedJoinRequest, not gzip)', async () => {
     const t = await token('bob', { roomJoin: true, room: 'r' });
-    await assertRefused(rtcUrl({ accessToken: t, joinRequest: '%%%not base64!!!' }), 400);
-    await assertRefused(rtcUrl({ accessToken: t,
-      joinRequest: Buffer.from('\x0a\xff\xff\xff\x0fgarbage that is no protobuf').toString('base64url') }),
-    400);
+    await assertRefused(rtcUrl({ accessToken: t, joinRequest: '%%%not base64!!!' }), 400,
+      /base64/);
+    const notProtobuf = Buffer.from('\x0a\xff\xff\xff\x0fgarbage that is no protobuf');
+    await assertRefused(rtcUrl({ accessToken: t, joinRequest: notProtobuf.toString('base64url') }),
+      400, /unmarshal/);
     // a WrappedJoinRequest claiming gzip whose payload is not gzip
-    const wrapped = new WrappedJoinRequest({ compression: 1, joinRequest: randomBytes(32) });
+    const wrapped = new WrappedJoinRequest({ compression: WrappedJoinRequest_Compression.GZIP,
+      joinRequest: randomBytes(32) });
     await assertRefused(rtcUrl({ accessToken: t,
-      joinRequest: Buffer.from(wrapped.toBinary()).toString('base64url') }), 400);
+      joinRequest: Buffer.from(wrapped.toBinary()).toString('base64url') }), 400, /decompress/);
   });
 
   it('a room that does not exist with room.auto_create: false → 404', async () => {
-    const otherUdp = await freeUdpPort();
+    const udp = await freeUdpPort();
     const noAuto = await startTribune({ configBody: (o) =>
-      configBody(o, 'room:\n  auto_create: false\n').replace(`udp_port: ${udpPort}`,
-        `udp_port: ${otherUdp}`) });
+      configBody(o, { udp, extra: 'room:\n  auto_create: false\n' }) });
     try {
       const t = await token('carol', { roomJoin: true, room: 'nowhere' }, { server: noAuto });
       const r = await open(rtcUrl({ server: noAuto, accessToken: t }));
@@ -591,7 +594,7 @@ describe('media port (UDP) negatives and a connectivity check', () => {
       before + 1);
   });
 
-  it('a check with the wrong password → 401 error response, counted as stun_bad_auth', async () => {
+  it('a check with a wrong password → 401 error response, counted as stun_bad_auth', async () => {
     const p = await join('stun-peer', 'stun-room');
     const ufrag = /^a=ice-ufrag:(\S+)\r$/m.exec(p.answer.sdp)[1];
     const pwd = /^a=ice-pwd:(\S+)\r$/m.exec(p.answer.sdp)[1];
@@ -628,7 +631,8 @@ describe('media port (UDP) negatives and a connectivity check', () => {
     assertStunIntegrity(buf, msg, pwd);
     const xma = msg.attr(ATTR.XOR_MAPPED_ADDRESS);
     assert.ok(xma, 'success without XOR-MAPPED-ADDRESS');
-    assert.deepEqual(xorMappedAddress(xma.value), { address: '127.0.0.1', port: s.address().port });
+    assert.deepEqual(xorMappedAddress(xma.value),
+      { address: '127.0.0.1', port: s.address().port });
     assert.equal(await metric(DROPPED, '{reason="stun_bad_auth"}'), badAuth);
     await assertPingPong(p.ws, 'the participant whose transport was checked');
   });

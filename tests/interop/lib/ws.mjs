@@ -61,7 +61,8 @@ export class WsClient {
         this.isClosed = true;
         for (const w of this.waiters.splice(0)) {
           clearTimeout(w.timer);
-          w.reject(new Error(`socket closed (${this.closeInfo().code}) while waiting for ${w.what}`));
+          w.reject(new Error(`socket closed (${this.closeInfo().code}) while waiting for ` +
+            `${w.what}`));
         }
         resolve(this.closeInfo());
       });
