@@ -179,15 +179,8 @@ static int mutePublishedTrack(tbApi *api, const tbClaims *c, const ProtobufCMess
 }
 
 static void applyAttributes(tbParticipant *p, const Livekit__UpdateParticipantRequest *req) {
-    /* LiveKit merges: an empty value deletes the attribute */
-    for (size_t i = 0; i < req->n_attributes; i++) {
-        const char *k = req->attributes[i]->key, *v = req->attributes[i]->value;
-        if (!v || !*v)
-            json_object_del(p->attributes, k);
-        else
-            json_object_set_new(p->attributes, k, json_string(v));
-    }
-    if (req->n_attributes) p->version++;
+    for (size_t i = 0; i < req->n_attributes; i++)
+        tbParticipantMergeAttribute(p, req->attributes[i]->key, req->attributes[i]->value);
 }
 
 static void applyPermission(tbParticipant *p, const Livekit__ParticipantPermission *pp) {

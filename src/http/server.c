@@ -356,8 +356,15 @@ static int wsWriteable(struct lws *wsi, tbHttpSession *ss) {
         return 0;
     }
     if (ss->close_code) {
-        lws_close_reason(wsi, (enum lws_close_status)ss->close_code,
-                         (unsigned char *)ss->close_reason, strlen(ss->close_reason));
+        /* the close frame is written here: Debian's lws 4.1 (on libuv) drops
+         * the one lws_close_reason() queues, and clients see 1006 */
+        uint8_t buf[LWS_PRE + 2 + sizeof ss->close_reason];
+        size_t rl = strnlen(ss->close_reason, 123);
+        buf[LWS_PRE] = (uint8_t)(ss->close_code >> 8);
+        buf[LWS_PRE + 1] = (uint8_t)ss->close_code;
+        memcpy(buf + LWS_PRE + 2, ss->close_reason, rl);
+        /* 4 is lws's private LWS_WRITE_CLOSE: a close opcode frame */
+        lws_write(wsi, buf + LWS_PRE, 2 + rl, (enum lws_write_protocol)4);
         return -1;
     }
     return 0;

@@ -71,8 +71,18 @@ static bool usable(const tbConfig *cfg, const struct ifaddrs *ifa) {
 size_t tbLocalAddresses(const tbConfig *cfg, tbLocalAddrs *out) {
     memset(out, 0, sizeof *out);
     if (cfg->rtc.node_ip && *cfg->rtc.node_ip) {
-        snprintf(out->ip[0], TB_ADDR_STRLEN, "%s", cfg->rtc.node_ip);
-        return out->len = 1;
+        /* one address, or a comma-separated list (IPv4 and IPv6) */
+        const char *p = cfg->rtc.node_ip;
+        while (*p && out->len < TB_MAX_LOCAL_ADDRS) {
+            size_t n = strcspn(p, ", ");
+            if (n > 0 && n < TB_ADDR_STRLEN) {
+                memcpy(out->ip[out->len], p, n);
+                out->ip[out->len++][n] = '\0';
+            }
+            p += n;
+            p += strspn(p, ", ");
+        }
+        return out->len;
     }
     char from[256];
     if (cfg->rtc.use_external_ip) {

@@ -34,7 +34,8 @@ int tbUdpOpen(tbUdp *u, const char *ip, int port, bool reuseport) {
     int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
     int one = 1, zero = 0, buf = 4 << 20;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* no SO_REUSEADDR: on Linux it would let a second process share the
+     * UDP port silently; workers of one process share it by SO_REUSEPORT */
     if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);

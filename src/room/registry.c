@@ -239,3 +239,11 @@ void tbParticipantSetMetadata(tbParticipant *p, const char *metadata) {
     replaceStr(&p->metadata, metadata);
     p->version++;
 }
+
+void tbParticipantMergeAttribute(tbParticipant *p, const char *key, const char *value) {
+    if (!value || !*value)
+        json_object_del(p->attributes, key);
+    else
+        json_object_set_new(p->attributes, key, json_string(value));
+    p->version++;
+}

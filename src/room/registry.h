@@ -60,6 +60,8 @@ typedef struct tbParticipant {
     uint32_t version;           /* bumped on every change (ParticipantInfo.version) */
     void *session;              /* signaling session, owned by the signal hub */
     uint32_t transport_id;      /* media plane transport (0 = none) */
+    float speaker_level;        /* last reported by the media plane, 0..1 */
+    bool speaking;              /* an active speaker right now */
     struct tbParticipant *next;
 } tbParticipant;
 
@@ -128,5 +130,7 @@ tbTrack *tbParticipantFindTrack(const tbParticipant *p, const char *track_sid);
 bool tbParticipantRemoveTrack(tbParticipant *p, const char *track_sid);
 void tbParticipantSetName(tbParticipant *p, const char *name);
 void tbParticipantSetMetadata(tbParticipant *p, const char *metadata);
+/* Sets one attribute; an empty value deletes it (LiveKit's merge rule). */
+void tbParticipantMergeAttribute(tbParticipant *p, const char *key, const char *value);
 
 #endif

@@ -51,11 +51,7 @@ static void sendUpdate(tbSignalSession *s, void *arg) {
     livekit__participant_update__init(&up);
     up.n_participants = 1;
     up.participants = &info;
-    Livekit__SignalResponse r;
-    livekit__signal_response__init(&r);
-    r.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_UPDATE;
-    r.update = &up;
-    tbSessionSend(s, &r);
+    tbSessionSendMessage(s, LIVEKIT__SIGNAL_RESPONSE__MESSAGE_UPDATE, &up);
 }
 
 void tbSignalHubBroadcastParticipant(tbSignalHub *hub, const char *room,
@@ -114,11 +110,7 @@ void tbSignalHubUnpublish(tbSignalHub *hub, const char *room_name, tbParticipant
         Livekit__TrackUnpublishedResponse tu;
         livekit__track_unpublished_response__init(&tu);
         tu.track_sid = sid;
-        Livekit__SignalResponse r;
-        livekit__signal_response__init(&r);
-        r.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_TRACK_UNPUBLISHED;
-        r.track_unpublished = &tu;
-        tbSessionSend(s, &r);
+        tbSessionSendMessage(s, LIVEKIT__SIGNAL_RESPONSE__MESSAGE_TRACK_UNPUBLISHED, &tu);
     }
     tbInfo("signal", "%s unpublished %s", p->identity, sid);
     tbSignalHubBroadcastParticipant(hub, room_name, p, NULL);
@@ -145,8 +137,8 @@ static tbRoom *roomByMediaId(tbSignalHub *hub, uint32_t room_id) {
     return NULL;
 }
 
-static const tbParticipant *ownerOfTrack(const tbRoom *room, uint32_t track_id) {
-    for (const tbParticipant *p = room->participants; p; p = p->next)
+static tbParticipant *ownerOfTrack(const tbRoom *room, uint32_t track_id) {
+    for (tbParticipant *p = room->participants; p; p = p->next)
         for (const tbTrack *t = p->tracks; t; t = t->next)
             if (t->media_id == track_id) return p;
     return NULL;
@@ -154,11 +146,7 @@ static const tbParticipant *ownerOfTrack(const tbRoom *room, uint32_t track_id) 
 
 static void sendSpeakers(tbSignalSession *s, void *arg) {
     Livekit__SpeakersChanged *sc = arg;
-    Livekit__SignalResponse r;
-    livekit__signal_response__init(&r);
-    r.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_SPEAKERS_CHANGED;
-    r.speakers_changed = sc;
-    tbSessionSend(s, &r);
+    tbSessionSendMessage(s, LIVEKIT__SIGNAL_RESPONSE__MESSAGE_SPEAKERS_CHANGED, sc);
 }
 
 static void onLevels(tbSignalHub *hub, const tbMediaEvent *ev) {
@@ -169,8 +157,10 @@ static void onLevels(tbSignalHub *hub, const tbMediaEvent *ev) {
     livekit__speakers_changed__init(&sc);
     sc.speakers = ptrs;
     for (size_t i = 0; i < ev->num_levels; i++) {
-        const tbParticipant *p = ownerOfTrack(room, ev->levels[i].track_id);
+        tbParticipant *p = ownerOfTrack(room, ev->levels[i].track_id);
         if (!p) continue;
+        p->speaker_level = ev->levels[i].level;
+        p->speaking = ev->levels[i].active;
         Livekit__SpeakerInfo *si = &infos[sc.n_speakers];
         livekit__speaker_info__init(si);
         si->sid = (char *)p->sid;
@@ -179,6 +169,27 @@ static void onLevels(tbSignalHub *hub, const tbMediaEvent *ev) {
         ptrs[sc.n_speakers++] = si;
     }
     forEachInRoom(hub, room->name, NULL, sendSpeakers, &sc);
+}
+
+void tbSignalHubSendSpeakers(tbSignalHub *hub, tbSignalSession *s) {
+    (void)hub;
+    tbRoom *room = tbSessionRoom(s);
+    if (!room) return;
+    Livekit__SpeakerInfo infos[TB_MEDIA_MAX_LEVELS], *ptrs[TB_MEDIA_MAX_LEVELS];
+    Livekit__SpeakersChanged sc;
+    livekit__speakers_changed__init(&sc);
+    sc.speakers = ptrs;
+    for (tbParticipant *p = room->participants; p && sc.n_speakers < TB_MEDIA_MAX_LEVELS;
+         p = p->next) {
+        if (!p->speaking || p->session == s) continue;
+        Livekit__SpeakerInfo *si = &infos[sc.n_speakers];
+        livekit__speaker_info__init(si);
+        si->sid = p->sid;
+        si->level = p->speaker_level;
+        si->active = true;
+        ptrs[sc.n_speakers++] = si;
+    }
+    if (sc.n_speakers) sendSpeakers(s, &sc);
 }
 
 void tbSignalHubOnMediaEvent(void *ctx, const tbMediaEvent *ev) {
@@ -210,8 +221,19 @@ static void hookRemove(void *ctx, const char *room, const char *identity) {
 
 static void hookDeleteRoom(void *ctx, const char *room) { tbSignalHubDeleteRoom(ctx, room); }
 
-static void hookParticipant(void *ctx, const char *room, const tbParticipant *p) {
-    tbSignalHubBroadcastParticipant(ctx, room, p, NULL);
+/* UpdateParticipant may change permissions: a participant that may no
+ * longer publish loses its tracks; one that may no longer subscribe stops
+ * receiving (as livekit-server applies them). */
+static void hookParticipant(void *ctx, const char *room, const tbParticipant *cp) {
+    tbSignalHub *hub = ctx;
+    tbParticipant *p = (tbParticipant *)cp;
+    if (!p->permission.can_publish)
+        while (p->tracks) tbSignalHubUnpublish(hub, room, p, p->tracks->sid);
+    tbSignalSession *s = p->session;
+    if (s && !p->permission.can_subscribe)
+        for (size_t i = 0; i < s->num_down; i++)
+            if (s->down[i].track_sid[0]) tbSessionDropTrack(s, s->down[i].track_sid);
+    tbSignalHubBroadcastParticipant(hub, room, p, NULL);
 }
 
 /* The publisher is told its track was muted (SignalResponse.mute), the media
@@ -225,11 +247,7 @@ static void hookTrackMuted(void *ctx, const char *room, const tbParticipant *p, 
         livekit__mute_track_request__init(&m);
         m.sid = (char *)t->sid;
         m.muted = t->muted;
-        Livekit__SignalResponse resp;
-        livekit__signal_response__init(&resp);
-        resp.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_MUTE;
-        resp.mute = &m;
-        tbSessionSend(s, &resp);
+        tbSessionSendMessage(s, LIVEKIT__SIGNAL_RESPONSE__MESSAGE_MUTE, &m);
     }
     if (r && hub->media && t->published) tbMediaSetMuted(hub->media, r->media_id, t->media_id, t->muted);
     tbSignalHubBroadcastParticipant(hub, room, p, NULL);
@@ -239,11 +257,7 @@ static void sendRoomUpdate(tbSignalSession *s, void *arg) {
     Livekit__RoomUpdate up;
     livekit__room_update__init(&up);
     up.room = arg;
-    Livekit__SignalResponse r;
-    livekit__signal_response__init(&r);
-    r.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_ROOM_UPDATE;
-    r.room_update = &up;
-    tbSessionSend(s, &r);
+    tbSessionSendMessage(s, LIVEKIT__SIGNAL_RESPONSE__MESSAGE_ROOM_UPDATE, &up);
 }
 
 static void hookRoomChanged(void *ctx, const tbRoom *room) {

@@ -39,6 +39,9 @@ void tbSignalHubDeleteRoom(tbSignalHub *hub, const char *room);
  * from the participant. */
 void tbSignalHubUnpublish(tbSignalHub *hub, const char *room, tbParticipant *p,
                           const char *track_sid);
+/* Tells a newcomer who is speaking right now (changes alone would leave it
+ * unaware of a steady speaker). */
+void tbSignalHubSendSpeakers(tbSignalHub *hub, tbSignalSession *s);
 /* RoomService's view of the hub (api->hooks). */
 tbApiHooks tbSignalHubApiHooks(tbSignalHub *hub);
 

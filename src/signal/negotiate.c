@@ -84,17 +84,25 @@ void tbSessionDropTrack(tbSignalSession *s, const char *track_sid) {
 
 /* ---- the transport --------------------------------------------------------------- */
 
-static int ensureTransport(tbSignalSession *s, const tbSdp *offer) {
+/* Our ICE credentials, drawn once per session (they go in every answer). */
+static int ensureCredentials(tbSignalSession *s) {
+    if (s->ice_ufrag[0]) return 0;
+    tbIceLite tmp; /* only to draw fresh random credentials */
+    if (tbIceLiteInit(&tmp, 0) != 0) return -1;
+    snprintf(s->ice_ufrag, sizeof s->ice_ufrag, "%s", tmp.local_ufrag);
+    snprintf(s->ice_pwd, sizeof s->ice_pwd, "%s", tmp.local_pwd);
+    return 0;
+}
+
+/* The first answer creates the media transport, with the DTLS role the
+ * answer took (active to the browsers' actpass: we are the DTLS client). */
+static int ensureTransport(tbSignalSession *s, const tbSdp *offer, const tbSdpAnswer *a) {
     tbSdpTransportInfo ti;
     if (!tbSdpTransport(offer, &ti)) {
         tbWarn("signal", "%s: offer without ICE credentials or DTLS fingerprint", s->identity);
         return -1;
     }
     if (s->transport_added) return 0; /* ICE restarts come with reconnects (later issue) */
-    tbIceLite tmp; /* only to draw fresh random credentials */
-    if (tbIceLiteInit(&tmp, 0) != 0) return -1;
-    snprintf(s->ice_ufrag, sizeof s->ice_ufrag, "%s", tmp.local_ufrag);
-    snprintf(s->ice_pwd, sizeof s->ice_pwd, "%s", tmp.local_pwd);
     tbMediaTransportSpec spec;
     memset(&spec, 0, sizeof spec);
     spec.transport_id = s->transport_id;
@@ -105,7 +113,8 @@ static int ensureTransport(tbSignalSession *s, const tbSdp *offer) {
     snprintf(spec.remote_pwd, sizeof spec.remote_pwd, "%s", ti.ice_pwd);
     snprintf(spec.remote_fingerprint, sizeof spec.remote_fingerprint, "%s %s",
              ti.fingerprint->alg, ti.fingerprint->hex);
-    spec.dtls_role = TB_MEDIA_DTLS_CLIENT; /* our answer says a=setup:active */
+    spec.dtls_role =
+        a->setup == TB_SDP_SETUP_PASSIVE ? TB_MEDIA_DTLS_SERVER : TB_MEDIA_DTLS_CLIENT;
     tbMediaAddTransport(s->hub->media, &spec);
     s->transport_added = true;
     return 0;
@@ -160,7 +169,7 @@ static void planSections(tbSignalSession *s, const tbRoom *room, const tbSdp *of
         if (!d || !d->track_sid[0]) d = assignPending(s, room, sec->mid);
         if (d)
             tbSdpAnswerSetSend(p, sec->mid, d->ssrc, d->participant_sid, d->track_sid,
-                               s->participant_sid);
+                               d->participant_sid); /* cname: the publisher */
         else if (sec->direction == TB_SDP_DIR_RECVONLY)
             s->free_recv++;
     }
@@ -310,11 +319,7 @@ static void sendAnswer(tbSignalSession *s, const tbSdpAnswer *a, uint32_t id) {
         ptrs[sd.n_mid_to_track_id++] = e;
     }
     sd.mid_to_track_id = ptrs;
-    Livekit__SignalResponse r;
-    livekit__signal_response__init(&r);
-    r.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_ANSWER;
-    r.answer = &sd;
-    tbSessionSend(s, &r);
+    tbSessionSendMessage(s, LIVEKIT__SIGNAL_RESPONSE__MESSAGE_ANSWER, &sd);
 }
 
 static tbSdpAnswer *buildAnswer(tbSignalSession *s, const tbRoom *room, const tbSdp *offer) {
@@ -356,8 +361,11 @@ int tbSessionAnswer(tbSignalSession *s, const Livekit__SessionDescription *offer
         return -1;
     }
     s->requested = 0; /* whatever we asked for is in this offer (or never will be) */
-    tbSdpAnswer *a = NULL;
-    if (ensureTransport(s, sdp) == 0) a = buildAnswer(s, room, sdp);
+    tbSdpAnswer *a = ensureCredentials(s) == 0 ? buildAnswer(s, room, sdp) : NULL;
+    if (a && ensureTransport(s, sdp, a) != 0) {
+        tbSdpAnswerFree(a);
+        a = NULL;
+    }
     int rc = a ? 0 : -1;
     if (a) {
         sendAnswer(s, a, offer->id);

@@ -35,6 +35,16 @@ void tbSessionSend(tbSignalSession *s, Livekit__SignalResponse *msg) {
     free(buf);
 }
 
+/* Every message arm of SignalResponse's oneof is a pointer in one union, so
+ * any of them can carry `msg`. */
+void tbSessionSendMessage(tbSignalSession *s, Livekit__SignalResponse__MessageCase c, void *msg) {
+    Livekit__SignalResponse r;
+    livekit__signal_response__init(&r);
+    r.message_case = c;
+    r.join = msg;
+    tbSessionSend(s, &r);
+}
+
 static int64_t nowMs(const tbSignalSession *s) { return tbApiNowMs(s->hub->api); }
 
 void tbSessionKick(tbSignalSession *s, Livekit__DisconnectReason reason) {
@@ -42,11 +52,7 @@ void tbSessionKick(tbSignalSession *s, Livekit__DisconnectReason reason) {
     livekit__leave_request__init(&leave);
     leave.reason = reason;
     leave.action = LIVEKIT__LEAVE_REQUEST__ACTION__DISCONNECT;
-    Livekit__SignalResponse r;
-    livekit__signal_response__init(&r);
-    r.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_LEAVE;
-    r.leave = &leave;
-    tbSessionSend(s, &r);
+    tbSessionSendMessage(s, LIVEKIT__SIGNAL_RESPONSE__MESSAGE_LEAVE, &leave);
     if (s->conn) s->io->close(s->conn, 1000, "leave");
     s->closing = true;
 }
@@ -206,11 +212,7 @@ static void sendJoinResponse(tbSignalSession *s, const tbRoom *room, const tbPar
     jr.server_info = &si;
     jr.ping_interval = 5;
     jr.ping_timeout = 15;
-    Livekit__SignalResponse r;
-    livekit__signal_response__init(&r);
-    r.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_JOIN;
-    r.join = &jr;
-    tbSessionSend(s, &r);
+    tbSessionSendMessage(s, LIVEKIT__SIGNAL_RESPONSE__MESSAGE_JOIN, &jr);
     livekit__room__free_unpacked(jr.room, NULL);
     livekit__participant_info__free_unpacked(jr.participant, NULL);
     for (size_t i = 0; i < jr.n_other_participants; i++)
@@ -244,6 +246,7 @@ void tbSignalAttach(tbSignalSession *s, const tbSignalIo *io, void *conn) {
     s->join = NULL;
     p->state = TB_PARTICIPANT_ACTIVE;
     tbSignalHubBroadcastParticipant(s->hub, s->room, p, s);
+    tbSignalHubSendSpeakers(s->hub, s);
 }
 
 /* ---- messages ------------------------------------------------------------------ */
@@ -287,11 +290,7 @@ static void onAddTrack(tbSignalSession *s, const Livekit__AddTrackRequest *req) 
     livekit__track_published_response__init(&tp);
     tp.cid = req->cid;
     tp.track = tbTrackToProto(t);
-    Livekit__SignalResponse r;
-    livekit__signal_response__init(&r);
-    r.message_case = LIVEKIT__SIGNAL_RESPONSE__MESSAGE_TRACK_PUBLISHED;
-    r.track_published = &tp;
-    tbSessionSend(s, &r);
+    tbSessionSendMessage(s, LIVEKIT__SIGNAL_RESPONSE__MESSAGE_TRACK_PUBLISHED, &tp);
     livekit__track_info__free_unpacked(tp.track, NULL);
 }
 
@@ -310,6 +309,8 @@ static void onUpdateMetadata(tbSignalSession *s, const Livekit__UpdateParticipan
     if (!p || !p->permission.can_update_metadata) return;
     if (req->metadata && *req->metadata) tbParticipantSetMetadata(p, req->metadata);
     if (req->name && *req->name) tbParticipantSetName(p, req->name);
+    for (size_t i = 0; i < req->n_attributes; i++)
+        tbParticipantMergeAttribute(p, req->attributes[i]->key, req->attributes[i]->value);
     tbSignalHubBroadcastParticipant(s->hub, s->room, p, NULL);
 }
 

@@ -48,6 +48,8 @@ struct tbSignalSession {
 
 /* session.c */
 void tbSessionSend(tbSignalSession *s, Livekit__SignalResponse *msg);
+/* Sends a SignalResponse whose oneof arm `c` is the message `msg`. */
+void tbSessionSendMessage(tbSignalSession *s, Livekit__SignalResponse__MessageCase c, void *msg);
 tbRoom *tbSessionRoom(const tbSignalSession *s);
 tbParticipant *tbSessionParticipant(const tbSignalSession *s);
 void tbSessionKick(tbSignalSession *s, Livekit__DisconnectReason reason);
