@@ -11,6 +11,7 @@
  * find the transport by 5-tuple -> unprotect once -> parse -> uptrack by SSRC
  * -> for each downtrack: munge seq/ts, rewrite header into the UDP batch
  * buffer, protect with the subscriber's key, commit -> sendmmsg (worker). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,13 +147,28 @@ static void freeDowns(tbUpTrack *u, const tbTransport *only) {
     }
 }
 
+/* A room's speaker state goes with its last uptrack. */
+static void dropRoomIfIdle(tbRouter *r, uint32_t room_id) {
+    for (tbUpTrack *u = r->ups; u; u = u->next)
+        if (u->room_id == room_id) return;
+    for (tbRouterRoom **pp = &r->rooms; *pp; pp = &(*pp)->next) {
+        if ((*pp)->room_id != room_id) continue;
+        tbRouterRoom *rr = *pp;
+        *pp = rr->next;
+        free(rr);
+        return;
+    }
+}
+
 static void removeUp(tbRouter *r, uint32_t track_id) {
     for (tbUpTrack **pp = &r->ups; *pp; pp = &(*pp)->next) {
         if ((*pp)->track_id != track_id) continue;
         tbUpTrack *u = *pp;
+        uint32_t room_id = u->room_id;
         *pp = u->next;
         freeDowns(u, NULL);
         free(u);
+        dropRoomIfIdle(r, room_id);
         return;
     }
 }
@@ -162,9 +178,11 @@ static void freeTransport(tbRouter *r, tbTransport *t) {
         tbUpTrack *u = *pp;
         freeDowns(u, t);
         if (u->pub == t) {
+            uint32_t room_id = u->room_id;
             *pp = u->next;
             freeDowns(u, NULL);
             free(u);
+            dropRoomIfIdle(r, room_id);
         } else {
             pp = &u->next;
         }

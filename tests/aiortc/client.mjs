@@ -37,12 +37,12 @@ process.on('exit', () => {
  * done resolves to {code, signal, report} (report null if no JSON was written).
  */
 export function startAiortcClient({ url, token, tone = 523, seconds = 8, recv = 3,
-  timeoutS = 10, limitMs } = {}) {
+  timeoutS = 10, limitMs, badSrtp = 0 } = {}) {
   const jsonPath = path.join(os.tmpdir(), `lk-client-${process.pid}-${Date.now()}-` +
     `${Math.random().toString(36).slice(2)}.json`);
   const args = [LK_CLIENT, '--url', url, '--token', token, '--tone', String(tone),
     '--seconds', String(seconds), '--recv', String(recv), '--timeout', String(timeoutS),
-    '--json', jsonPath];
+    '--json', jsonPath, '--bad-srtp', String(badSrtp)];
   const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const events = [];

@@ -471,6 +471,26 @@ class Client:
         self.report['track_sid'] = track.sid
         await self.negotiate('publish')
         self.note('published', track=track.sid, cid=self.cid)
+        if self.a.bad_srtp:
+            await self.send_bad_srtp(self.a.bad_srtp)
+
+    async def send_bad_srtp(self, count):
+        """Sends `count` RTP packets with random payloads and random (so wrong)
+        SRTP auth tags straight onto the selected ICE pair: tribune must drop
+        and count them, and keep forwarding the real audio."""
+        for _ in range(100):  # only once DTLS is up do they reach SRTP
+            if self.pc.connectionState == 'connected':
+                break
+            await asyncio.sleep(0.05)
+        dtls = next(t.sender.transport for t in self.pc.getTransceivers()
+                    if t.sender.transport is not None)
+        conn = dtls.transport.iceGatherer._connection  # aioice Connection
+        ssrc = int.from_bytes(os.urandom(4), 'big')
+        for seq in range(count):
+            hdr = bytes([0x80, 111]) + seq.to_bytes(2, 'big') + (seq * 960).to_bytes(4, 'big') \
+                + ssrc.to_bytes(4, 'big')
+            await conn.send(hdr + os.urandom(40) + os.urandom(10))
+        self.note('bad_srtp_sent', count=count)
 
     def results(self):
         remotes = []
@@ -534,6 +554,8 @@ def main():
     ap.add_argument('--timeout', type=float, default=10, help='seconds allowed to join and publish')
     ap.add_argument('--proto-dir', default=PROTO_DIR)
     ap.add_argument('--verbose', action='store_true', help='log every offer and answer SDP')
+    ap.add_argument('--bad-srtp', type=int, default=0,
+                    help='after publishing, send this many packets with bad SRTP auth tags')
     args = ap.parse_args()
     loopback_only()
     sys.exit(asyncio.run(main_async(args)))

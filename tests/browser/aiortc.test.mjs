@@ -187,3 +187,57 @@ describe('two aiortc clients in one tribune room', () => {
         `carol speaks: ${speakersOf(rb.report).includes('py-carol')}`);
     }));
 });
+
+describe('SRTP packets with bad auth tags', () => {
+  const ctx = { clients: {} };
+  const room = `aiortc-badsrtp-${process.pid}`;
+
+  before(async () => {
+    checkPreconditions();
+    ctx.run = await startRun({ tmpPrefix: 'tribune-badsrtp-' });
+    ctx.srv = await startTribuneForBrowsers();
+    ctx.browser = await ctx.run.participant({ name: 'alice', wav: await ctx.run.tone(440) });
+  });
+
+  after(async () => {
+    await Promise.all(Object.values(ctx.clients).map((c) => c.stop()));
+    await ctx.run?.close();
+    await ctx.srv?.stop();
+  });
+
+  const token = (identity) => joinToken({ key: ctx.srv.key, secret: ctx.srv.secret, identity,
+    room });
+  const srtpFailures = async () => {
+    const text = await (await fetch(`${ctx.srv.url}/metrics`)).text();
+    const m = text.match(/tribune_media_dropped_total\{reason="srtp_auth_failed"\} (\d+)/);
+    return m ? Number(m[1]) : 0;
+  };
+
+  it('are dropped and counted, and the audio keeps flowing', () => explained(ctx, async () => {
+    const { page } = ctx.browser;
+    await page.evaluate(([url, tok]) => window.join(url, tok), [ctx.srv.wsUrl, token('alice')]);
+    const before0 = await srtpFailures();
+    const py = startAiortcClient({ url: ctx.srv.wsUrl, token: token('py-eve'), tone: 600,
+      seconds: 6, badSrtp: 50 });
+    ctx.clients.eve = py;
+    await py.waitFor('bad_srtp_sent', 15000);
+    await waitForEvent(page, { type: 'TrackSubscribed', identity: 'py-eve', kind: 'audio' }, 5000);
+    const t0 = Date.now();
+    let n = before0;
+    while (Date.now() - t0 < 3000 && n - before0 < 50) {
+      await new Promise((r) => setTimeout(r, 100));
+      n = await srtpFailures();
+    }
+    assert.ok(n - before0 >= 50, `srtp_auth_failed went from ${before0} to ${n}`);
+    let res = [];
+    const t1 = Date.now();
+    while (Date.now() - t1 < 8000) {
+      res = await page.evaluate(() => window.analyse('py-eve', { durationMs: 300 }));
+      if (res.length === 1 && near(res[0].peakHz, 600) && res[0].rms > MIN_RMS) break;
+    }
+    assert.ok(res.length === 1 && near(res[0].peakHz, 600),
+      `alice still hears py-eve's 600 Hz: ${JSON.stringify(res)}`);
+    const { report } = await py.done;
+    heardIn(report, 'alice', 440);
+  }));
+});
