@@ -7,7 +7,6 @@
 
 #include "ice/ice_lite.h"
 #include "ice/tcp_framing.h"
-#include "media/router.h"
 #include "util/log.h"
 
 #define TB_TCP_MAX_FRAME 1500            /* media frames: STUN, DTLS, SRTP */
@@ -30,7 +29,7 @@ typedef struct tbTcpConn {
 
 struct tbIceTcp {
     uv_tcp_t listener;
-    tbRouter *router;
+    void (*input)(void *ud, const tbIceTuple *from, uint8_t *data, size_t len);
     tbTcpConn *conns;
     size_t num_conns;
     void (*after_batch)(void *ud);
@@ -47,12 +46,6 @@ static void onListenerClosed(uv_handle_t *h) {
     tbIceTcp *t = h->data;
     t->listener_closed = true;
     maybeFree(t);
-}
-
-static int64_t monotonicMs(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- connections ------------------------------------------------------------ */
@@ -94,10 +87,9 @@ static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     tbTcpDeframerCommit(&c->in, (size_t)n);
     const uint8_t *frame;
     size_t len;
-    int64_t now = monotonicMs();
     /* frames point into c->inbuf, which is ours: the router may decrypt in place */
     while (tbTcpDeframerNext(&c->in, &frame, &len) == 1)
-        tbRouterInput(c->owner->router, &c->peer, (uint8_t *)frame, len, now);
+        c->owner->input(c->owner->ud, &c->peer, (uint8_t *)frame, len);
     c->owner->after_batch(c->owner->ud);
 }
 
@@ -162,11 +154,13 @@ static void onConnection(uv_stream_t *server, int status) {
 
 /* ---- the module ---------------------------------------------------------------- */
 
-tbIceTcp *tbIceTcpStart(uv_loop_t *loop, const char *ip, int port, tbRouter *router,
+tbIceTcp *tbIceTcpStart(uv_loop_t *loop, const char *ip, int port,
+                        void (*input)(void *ud, const tbIceTuple *from, uint8_t *data,
+                                      size_t len),
                         void (*after_batch)(void *ud), void *ud) {
     tbIceTcp *t = calloc(1, sizeof *t);
     if (!t) return NULL;
-    t->router = router;
+    t->input = input;
     t->after_batch = after_batch;
     t->ud = ud;
     struct sockaddr_storage ss;

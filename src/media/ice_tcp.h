@@ -12,14 +12,16 @@
 #include <stdint.h>
 #include <uv.h>
 
-struct tbRouter;
 struct tbIceTuple;
 typedef struct tbIceTcp tbIceTcp;
 
-/* Listens on ip:port (ip NULL = all) on `loop`. After each read's frames are
- * routed, after_batch(ud) runs (the worker flushes its UDP batch there).
+/* Listens on ip:port (ip NULL = all) on `loop`. Each received frame goes to
+ * input(ud, from, frame, len) (the frame may be modified in place); after
+ * each read, after_batch(ud) runs (the worker flushes its batches there).
  * NULL after logging why. */
-tbIceTcp *tbIceTcpStart(uv_loop_t *loop, const char *ip, int port, struct tbRouter *router,
+tbIceTcp *tbIceTcpStart(uv_loop_t *loop, const char *ip, int port,
+                        void (*input)(void *ud, const struct tbIceTuple *from, uint8_t *data,
+                                      size_t len),
                         void (*after_batch)(void *ud), void *ud);
 /* Closes the listener and every connection (handles close on the loop). */
 void tbIceTcpStop(tbIceTcp *t);

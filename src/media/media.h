@@ -92,6 +92,9 @@ typedef struct tbMediaStats {
     uint64_t stun_bad_auth;         /* checks with a wrong password */
     uint64_t srtp_auth_failed;      /* SRTP/SRTCP authentication failures */
     uint64_t nack_resent;           /* packets retransmitted on NACK */
+    uint64_t handed_off;            /* datagrams passed to the worker owning their room */
+    uint64_t handoff_dropped;       /* ... dropped because that worker's ring was full */
+    uint64_t workers;               /* media worker threads */
     uint64_t transports;            /* open right now */
 } tbMediaStats;
 
@@ -112,6 +115,10 @@ void tbMediaSetEventContext(tbMedia *m, void *ctx);
  * control loop until it has closed, then tbMediaFree. */
 void tbMediaStop(tbMedia *m);
 void tbMediaFree(tbMedia *m);
+/* The first character our ICE ufrag must have for a transport of room_id:
+ * it names the worker that owns the room, so whichever worker's socket a
+ * client's first check lands on can hand it to the owner. */
+char tbMediaUfragTag(const tbMedia *m, uint32_t room_id);
 /* "sha-256 AB:CD:..." of the DTLS certificate every transport uses. */
 const char *tbMediaFingerprint(const tbMedia *m);
 

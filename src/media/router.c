@@ -57,7 +57,9 @@ static tbUpTrack *upBySsrc(tbRouter *r, const tbTransport *t, uint32_t ssrc) {
  * (RFC 4571) onto their connection. */
 static void sendTuple(tbRouter *r, const tbIceTuple *to, const uint8_t *data, size_t len) {
     if (to->proto == TB_ICE_TCP) {
-        if (!r->tcp || !tbIceTcpSend(r->tcp, to, data, len)) return;
+        bool sent = r->tcp ? tbIceTcpSend(r->tcp, to, data, len)
+                           : r->tcp_forward && r->tcp_forward(r->tcp_ud, to, data, len);
+        if (!sent) return;
     } else {
         tbUdpQueue(r->udp, data, len, (const struct sockaddr *)&to->addr, to->addrlen);
     }
@@ -71,6 +73,59 @@ void tbRouterSendTo(tbTransport *t, const uint8_t *data, size_t len) {
 }
 
 void tbRouterSetTcp(tbRouter *r, tbIceTcp *tcp) { r->tcp = tcp; }
+
+void tbRouterSetTcpForward(tbRouter *r,
+                           bool (*fn)(void *ud, const tbIceTuple *to, const uint8_t *data,
+                                      size_t len),
+                           void *ud) {
+    r->tcp_forward = fn;
+    r->tcp_ud = ud;
+}
+
+/* ---- flows owned by other workers ------------------------------------------------ */
+
+static tbForeignKey foreignKey(const tbIceTuple *t) {
+    tbForeignKey k;
+    memset(&k, 0, sizeof k);
+    k.family = (uint8_t)t->addr.ss_family;
+    k.proto = (uint8_t)t->proto;
+    if (t->addr.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)&t->addr;
+        memcpy(k.addr, &a->sin_addr, 4);
+        k.port = a->sin_port;
+    } else {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&t->addr;
+        memcpy(k.addr, &a->sin6_addr, 16);
+        k.port = a->sin6_port;
+    }
+    return k;
+}
+
+static size_t foreignSlot(const tbForeignKey *k) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    const uint8_t *p = (const uint8_t *)k;
+    for (size_t i = 0; i < sizeof *k; i++) h = (h ^ p[i]) * 16777619u;
+    return h & (TB_FOREIGN_SLOTS - 1);
+}
+
+static void foreignRemember(tbRouter *r, const tbIceTuple *t, int owner) {
+    tbForeignKey k = foreignKey(t);
+    tbForeignEntry *e = &r->foreign[foreignSlot(&k)];
+    e->key = k;
+    e->owner = (int8_t)owner;
+}
+
+static int foreignOwner(const tbRouter *r, const tbIceTuple *t) {
+    tbForeignKey k = foreignKey(t);
+    const tbForeignEntry *e = &r->foreign[foreignSlot(&k)];
+    return e->owner >= 0 && memcmp(&e->key, &k, sizeof k) == 0 ? e->owner : -1;
+}
+
+static int ufragOwner(const tbRouter *r, const char *ufrag) {
+    const char *p = ufrag[0] ? strchr(TB_WORKER_TAGS, ufrag[0]) : NULL;
+    int w = p ? (int)(p - TB_WORKER_TAGS) : -1;
+    return w < r->num_workers ? w : -1;
+}
 
 static void dtlsSend(void *ud, const uint8_t *dgram, size_t len) { tbRouterSendTo(ud, dgram, len); }
 
@@ -289,17 +344,25 @@ void tbRouterCommand(tbRouter *r, const tbMediaCmd *c, int64_t now_ms) {
 
 /* ---- inbound packets ---------------------------------------------------------------- */
 
-static void onStun(tbRouter *r, const tbIceTuple *from, const uint8_t *data, size_t len,
-                   int64_t now) {
+static int onStun(tbRouter *r, const tbIceTuple *from, const uint8_t *data, size_t len,
+                  int64_t now, bool may_handoff) {
     char ufrag[TB_STUN_USERNAME_MAX];
     tbTransport *t = NULL;
-    if (tbStunPeekLocalUfrag(data, len, ufrag, sizeof ufrag) >= 0)
+    int owner = -1;
+    if (tbStunPeekLocalUfrag(data, len, ufrag, sizeof ufrag) >= 0) {
         t = transportByUfrag(r, ufrag);
-    else
+        if (!t) owner = ufragOwner(r, ufrag);
+    } else {
         t = transportByTuple(r, from); /* indications carry no USERNAME */
+        if (!t) owner = foreignOwner(r, from);
+    }
+    if (!t && may_handoff && owner >= 0 && owner != r->index) {
+        foreignRemember(r, from, owner);
+        return owner;
+    }
     if (!t) {
         r->stats.dropped_unknown_source++;
-        return;
+        return -1;
     }
     uint8_t out[TB_STUN_RESPONSE_MAX];
     tbIceInput res;
@@ -312,6 +375,7 @@ static void onStun(tbRouter *r, const tbIceTuple *from, const uint8_t *data, siz
     if (st == TB_STUN_OK && t->role == TB_DTLS_CLIENT && tbDtlsGetState(t->dtls) == TB_DTLS_NEW)
         tbDtlsStart(t->dtls, (uint64_t)now);
     if (res.events & TB_ICE_EV_SELECTED) maybeConnected(t);
+    return -1;
 }
 
 /* Writes one forwarded packet for downtrack d into the UDP batch. */
@@ -399,23 +463,31 @@ static void onSrtcp(tbRouter *r, tbTransport *t, uint8_t *pkt, size_t len, int64
     if (st == TB_SRTP_OK) tbRouterRtcpIn(r, t, pkt, len, now);
 }
 
-void tbRouterInput(tbRouter *r, const tbIceTuple *from, uint8_t *data, size_t len,
-                   int64_t now_ms) {
-    r->stats.packets_in++;
-    r->stats.bytes_in += len;
+int tbRouterInput(tbRouter *r, const tbIceTuple *from, uint8_t *data, size_t len,
+                  int64_t now_ms, bool may_handoff) {
     if (len == 0) {
+        r->stats.packets_in++;
         r->stats.dropped_malformed++;
-        return;
+        return -1;
     }
     if (tbStunIsStun(data, len)) {
-        onStun(r, from, data, len, now_ms);
-        return;
+        int owner = onStun(r, from, data, len, now_ms, may_handoff);
+        if (owner < 0) {
+            r->stats.packets_in++;
+            r->stats.bytes_in += len;
+        }
+        return owner;
     }
     tbTransport *t = transportByTuple(r, from);
     if (!t) {
+        int owner = may_handoff ? foreignOwner(r, from) : -1;
+        if (owner >= 0 && owner != r->index) return owner; /* counted by its owner */
+        r->stats.packets_in++;
         r->stats.dropped_unknown_source++;
-        return;
+        return -1;
     }
+    r->stats.packets_in++;
+    r->stats.bytes_in += len;
     if (tbDtlsIsDtls(data, len)) {
         if (tbDtlsFeed(t->dtls, data, len) == TB_DTLS_ERR_MALFORMED) r->stats.dropped_malformed++;
     } else if (data[0] >= 128 && data[0] <= 191 && t->srtp_ready) {
@@ -426,16 +498,17 @@ void tbRouterInput(tbRouter *r, const tbIceTuple *from, uint8_t *data, size_t le
     } else {
         r->stats.dropped_malformed++;
     }
+    return -1;
 }
 
-void tbRouterPacket(tbRouter *r, tbUdpPacket *p, int64_t now_ms) {
+int tbRouterPacket(tbRouter *r, tbUdpPacket *p, int64_t now_ms) {
     tbIceTuple from;
     if (tbIceTupleSet(&from, (const struct sockaddr *)&p->addr, p->addrlen, TB_ICE_UDP) != 0) {
         r->stats.packets_in++;
         r->stats.dropped_malformed++;
-        return;
+        return -1;
     }
-    tbRouterInput(r, &from, p->data, p->len, now_ms);
+    return tbRouterInput(r, &from, p->data, p->len, now_ms, true);
 }
 
 /* ---- timers -------------------------------------------------------------------------- */
@@ -495,11 +568,15 @@ void tbRouterStats(const tbRouter *r, tbMediaStats *out) {
     for (const tbTransport *t = r->transports; t; t = t->next) out->transports++;
 }
 
-tbRouter *tbRouterNew(tbMedia *media, tbUdp *udp, struct tbDtlsCert *cert) {
+tbRouter *tbRouterNew(tbMedia *media, tbUdp *udp, struct tbDtlsCert *cert, int index,
+                      int num_workers) {
     tbRouter *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->media = media;
     r->udp = udp;
+    r->index = index;
+    r->num_workers = num_workers;
+    for (size_t i = 0; i < TB_FOREIGN_SLOTS; i++) r->foreign[i].owner = -1;
     r->stun = tbStunCtxNew();
     r->dtls = tbDtlsCtxNew(cert);
     if (!r->stun || !r->dtls) {

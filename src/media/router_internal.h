@@ -69,8 +69,30 @@ typedef struct tbRouterRoom {
     struct tbRouterRoom *next;
 } tbRouterRoom;
 
+/* Which worker owns a client 5-tuple that this worker's socket receives
+ * (learnt from the ufrag of its first STUN check). Open addressing, fixed
+ * size; a colliding entry is overwritten (the next check re-learns it). */
+#define TB_FOREIGN_SLOTS 4096
+typedef struct tbForeignKey {
+    uint8_t addr[16];
+    uint16_t port;
+    uint8_t family;                 /* AF_INET / AF_INET6 */
+    uint8_t proto;                  /* tbIceProto */
+} tbForeignKey;
+
+typedef struct tbForeignEntry {
+    tbForeignKey key;
+    int8_t owner;                   /* worker index, -1 = empty */
+} tbForeignEntry;
+
 struct tbRouter {
     tbMedia *media;
+    int index;                      /* this worker */
+    int num_workers;
+    tbForeignEntry foreign[TB_FOREIGN_SLOTS];
+    /* sends an ICE-TCP frame through the worker holding the connection */
+    bool (*tcp_forward)(void *ud, const tbIceTuple *to, const uint8_t *data, size_t len);
+    void *tcp_ud;
     tbUdp *udp;
     tbIceTcp *tcp;              /* ICE-TCP listener and connections, or NULL */
     tbStunCtx *stun;

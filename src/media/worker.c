@@ -2,11 +2,14 @@
  * queue back to the control loop; see worker.h and media.h. */
 #include "media/worker.h"
 
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "dtls/cert.h"
+#include "media/handoff.h"
 #include "media/ice_tcp.h"
 #include "media/router.h"
 #include "util/log.h"
@@ -20,6 +23,9 @@ typedef struct tbWorker {
     uv_loop_t loop;
     uv_async_t wake;            /* commands queued, or stop */
     uv_poll_t poll;             /* the UDP socket is readable */
+    uv_async_t handoff;         /* other workers put datagrams in our rings */
+    uint32_t wake_mask;         /* workers to wake after this batch (bit per index) */
+    uint64_t handed_off;        /* datagrams put in other workers' rings */
     uv_timer_t tick;
     uv_mutex_t lock;            /* guards cmds and stopping */
     tbMediaCmd *cmds, *cmds_tail;
@@ -38,6 +44,8 @@ typedef struct tbEventNode {
 struct tbMedia {
     tbWorker *workers;
     int num_workers;
+    tbHandoffRing *rings;       /* [from * num_workers + to]: from -> to */
+    _Atomic int quiesced;       /* workers that stopped taking input (shutdown) */
     tbDtlsCert *cert;
     uv_async_t events_async;    /* on the control loop */
     uv_mutex_t events_lock;
@@ -54,9 +62,64 @@ static int64_t monotonicMs(void) {
 
 /* ---- worker thread --------------------------------------------------------- */
 
+static tbHandoffRing *ringOf(tbMedia *m, int from, int to) {
+    return &m->rings[from * m->num_workers + to];
+}
+
+/* Hands a datagram (or a TCP frame to send) to worker `to`; woken after the
+ * batch. */
+static void handOff(tbWorker *w, int to, tbHandoffKind kind, const tbIceTuple *peer,
+                    const uint8_t *data, size_t len) {
+    if (tbHandoffPush(ringOf(w->media, w->index, to), kind, peer, data, len)) {
+        w->wake_mask |= 1u << to;
+        w->handed_off++;
+    }
+}
+
 static void flushAll(tbWorker *w) {
     tbUdpFlush(&w->udp);
     tbIceTcpFlush(w->tcp);
+    for (int i = 0; w->wake_mask; i++) {
+        if (!(w->wake_mask & (1u << i))) continue;
+        w->wake_mask &= ~(1u << i);
+        uv_async_send(&w->media->workers[i].handoff);
+    }
+}
+
+/* Routes one datagram or ICE-TCP frame, handing it over when another worker
+ * owns its transport. */
+static void input(tbWorker *w, const tbIceTuple *from, uint8_t *data, size_t len, int64_t now) {
+    int owner = tbRouterInput(w->router, from, data, len, now, true);
+    if (owner >= 0) handOff(w, owner, TB_HANDOFF_RECV, from, data, len);
+}
+
+static void tcpInput(void *ud, const tbIceTuple *from, uint8_t *data, size_t len) {
+    input(ud, from, data, len, monotonicMs());
+}
+
+static bool tcpForward(void *ud, const tbIceTuple *to, const uint8_t *data, size_t len) {
+    tbWorker *w = ud;
+    handOff(w, 0, TB_HANDOFF_TCP_SEND, to, data, len); /* worker 0 holds ICE-TCP */
+    return true;
+}
+
+static void onHandoff(uv_async_t *h) {
+    tbWorker *w = h->data;
+    tbMedia *m = w->media;
+    int64_t now = monotonicMs();
+    for (int from = 0; from < m->num_workers; from++) {
+        if (from == w->index) continue;
+        tbHandoffRing *ring = ringOf(m, from, w->index);
+        tbHandoffSlot *s;
+        while ((s = tbHandoffPeek(ring))) {
+            if (s->kind == TB_HANDOFF_RECV)
+                tbRouterInput(w->router, &s->peer, s->data, s->len, now, false);
+            else if (w->tcp)
+                tbIceTcpSend(w->tcp, &s->peer, s->data, s->len);
+            tbHandoffPop(ring);
+        }
+    }
+    flushAll(w);
 }
 
 static void flushAllCb(void *ud) { flushAll(ud); }
@@ -69,16 +132,28 @@ static void onReadable(uv_poll_t *h, int status, int events) {
     int n;
     do {
         n = tbUdpRecv(&w->udp);
-        for (int i = 0; i < n; i++) tbRouterPacket(w->router, &w->udp.rx[i], now);
+        for (int i = 0; i < n; i++) {
+            tbUdpPacket *p = &w->udp.rx[i];
+            tbIceTuple from;
+            if (tbIceTupleSet(&from, (struct sockaddr *)&p->addr, p->addrlen, TB_ICE_UDP) != 0)
+                continue;
+            input(w, &from, p->data, p->len, now);
+        }
         flushAll(w);
     } while (n == TB_UDP_BATCH);
 }
 
+/* Shutdown: stop taking input, wait until every worker has (so nobody hands
+ * a datagram to a worker whose async handle is gone), then close. */
 static void closeWorkerHandles(tbWorker *w) {
     tbIceTcpStop(w->tcp);
     w->tcp = NULL;
     uv_poll_stop(&w->poll);
+    uv_timer_stop(&w->tick);
+    atomic_fetch_add(&w->media->quiesced, 1);
+    while (atomic_load(&w->media->quiesced) < w->media->num_workers) sched_yield();
     uv_close((uv_handle_t *)&w->poll, NULL);
+    uv_close((uv_handle_t *)&w->handoff, NULL);
     uv_close((uv_handle_t *)&w->tick, NULL);
     uv_close((uv_handle_t *)&w->wake, NULL);
 }
@@ -109,6 +184,9 @@ static void onTick(uv_timer_t *h) {
     memset(&s, 0, sizeof s);
     tbRouterStats(w->router, &s);
     s.dropped_malformed += w->udp.truncated;
+    s.handed_off = w->handed_off;
+    for (int to = 0; to < w->media->num_workers; to++)
+        s.handoff_dropped += ringOf(w->media, w->index, to)->dropped;
     uv_mutex_lock(&w->lock);
     w->stats = s;
     uv_mutex_unlock(&w->lock);
@@ -124,23 +202,26 @@ static void workerMain(void *arg) {
 static int workerInit(tbMedia *m, tbWorker *w, int index, const tbMediaConfig *cfg) {
     w->media = m;
     w->index = index;
-    int rc = tbUdpOpen(&w->udp, cfg->bind_ip, cfg->udp_port, cfg->workers > 1);
+    int rc = tbUdpOpen(&w->udp, cfg->bind_ip, cfg->udp_port, m->num_workers > 1);
     if (rc) {
         tbError("media", "cannot bind UDP %s:%d: %s", cfg->bind_ip ? cfg->bind_ip : "*",
                 cfg->udp_port, uv_strerror(rc));
         return -1;
     }
-    w->router = tbRouterNew(m, &w->udp, m->cert);
+    w->router = tbRouterNew(m, &w->udp, m->cert, index, m->num_workers);
     if (!w->router) return -1;
     uv_loop_init(&w->loop);
     uv_mutex_init(&w->lock);
     uv_async_init(&w->loop, &w->wake, onWake);
+    uv_async_init(&w->loop, &w->handoff, onHandoff);
     uv_poll_init(&w->loop, &w->poll, w->udp.fd);
     uv_timer_init(&w->loop, &w->tick);
-    w->wake.data = w->poll.data = w->tick.data = w;
-    if (cfg->tcp_port > 0) {
-        w->tcp = tbIceTcpStart(&w->loop, cfg->bind_ip, cfg->tcp_port, w->router, flushAllCb, w);
+    w->wake.data = w->handoff.data = w->poll.data = w->tick.data = w;
+    if (cfg->tcp_port > 0 && index == 0) {
+        w->tcp = tbIceTcpStart(&w->loop, cfg->bind_ip, cfg->tcp_port, tcpInput, flushAllCb, w);
         tbRouterSetTcp(w->router, w->tcp);
+    } else if (cfg->tcp_port > 0) {
+        tbRouterSetTcpForward(w->router, tcpForward, w);
     }
     return 0;
 }
@@ -198,14 +279,16 @@ tbMedia *tbMediaStart(const tbMediaConfig *cfg, uv_loop_t *control_loop, tbMedia
     m->ctx = ctx;
     m->cert = tbDtlsCertGenerate(0);
     if (!m->cert) goto err;
-    /* One worker for now: all transports share one socket, and handing
-     * packets between workers is the performance issue's work. */
-    m->num_workers = 1;
-    if (cfg->workers > 1)
-        tbWarn("media", "rtc.workers = %d: more than one media worker is not implemented yet; "
-                        "using 1", cfg->workers);
+    /* rtc.workers, else one per core: each binds the port (SO_REUSEPORT) */
+    m->num_workers = cfg->workers > 0 ? cfg->workers : (int)uv_available_parallelism();
+    if (m->num_workers > TB_MAX_WORKERS) m->num_workers = TB_MAX_WORKERS;
+    if (m->num_workers < 1) m->num_workers = 1;
     m->workers = calloc((size_t)m->num_workers, sizeof *m->workers);
-    if (!m->workers || workerInit(m, &m->workers[0], 0, cfg) != 0) goto err;
+    m->rings = calloc((size_t)(m->num_workers * m->num_workers), sizeof *m->rings);
+    if (!m->workers || !m->rings) goto err;
+    for (int i = 0; i < m->num_workers * m->num_workers; i++) tbHandoffInit(&m->rings[i]);
+    for (int i = 0; i < m->num_workers; i++)
+        if (workerInit(m, &m->workers[i], i, cfg) != 0) goto err;
     uv_mutex_init(&m->events_lock);
     uv_async_init(control_loop, &m->events_async, onEvents);
     m->events_async.data = m;
@@ -215,9 +298,14 @@ tbMedia *tbMediaStart(const tbMediaConfig *cfg, uv_loop_t *control_loop, tbMedia
            m->num_workers, tbMediaFingerprint(m));
     return m;
 err:
-    if (m->workers && m->workers[0].router) tbRouterFree(m->workers[0].router);
-    if (m->workers) tbUdpClose(&m->workers[0].udp);
+    for (int i = 0; m->workers && i < m->num_workers; i++) {
+        /* loops and handles of initialised workers were never run: a failed
+         * start exits the process, so only the sockets and routers matter */
+        if (m->workers[i].router) tbRouterFree(m->workers[i].router);
+        if (m->workers[i].udp.fd > 0) tbUdpClose(&m->workers[i].udp);
+    }
     free(m->workers);
+    free(m->rings);
     if (m->cert) tbDtlsCertFree(m->cert);
     free(m);
     return NULL;
@@ -231,6 +319,9 @@ void tbMediaStop(tbMedia *m) {
         w->stopping = true;
         uv_mutex_unlock(&w->lock);
         uv_async_send(&w->wake);
+    }
+    for (int i = 0; i < m->num_workers; i++) {
+        tbWorker *w = &m->workers[i];
         uv_thread_join(&w->thread);
         uv_loop_close(&w->loop);
         tbRouterFree(w->router);
@@ -252,6 +343,8 @@ void tbMediaStop(tbMedia *m) {
     m->events = NULL;
     free(m->workers);
     m->workers = NULL;
+    free(m->rings);
+    m->rings = NULL;
     tbDtlsCertFree(m->cert);
     /* m itself is freed by tbMediaFree after the loop closed the async */
 }
@@ -263,6 +356,10 @@ void tbMediaFree(tbMedia *m) {
 }
 
 void tbMediaSetEventContext(tbMedia *m, void *ctx) { m->ctx = ctx; }
+
+char tbMediaUfragTag(const tbMedia *m, uint32_t room_id) {
+    return TB_WORKER_TAGS[room_id % (uint32_t)m->num_workers];
+}
 
 const char *tbMediaFingerprint(const tbMedia *m) { return m->cert->fingerprint; }
 
@@ -337,6 +434,7 @@ void tbMediaSetMuted(tbMedia *m, uint32_t room_id, uint32_t track_id, bool muted
 
 void tbMediaGetStats(tbMedia *m, tbMediaStats *out) {
     memset(out, 0, sizeof *out);
+    out->workers = (uint64_t)m->num_workers;
     for (int i = 0; i < m->num_workers; i++) {
         tbWorker *w = &m->workers[i];
         uv_mutex_lock(&w->lock);
@@ -350,6 +448,8 @@ void tbMediaGetStats(tbMedia *m, tbMediaStats *out) {
         out->stun_bad_auth += s->stun_bad_auth;
         out->srtp_auth_failed += s->srtp_auth_failed;
         out->nack_resent += s->nack_resent;
+        out->handed_off += s->handed_off;
+        out->handoff_dropped += s->handoff_dropped;
         out->transports += s->transports;
         uv_mutex_unlock(&w->lock);
     }

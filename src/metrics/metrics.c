@@ -56,6 +56,14 @@ static void renderMedia(tbSbuf *o, const tbMediaStats *ms) {
                      (unsigned long long)d[i].n);
     header(o, "tribune_media_nack_resent_total", "counter", "Packets retransmitted on NACK.");
     tbSbufPrintf(o, "tribune_media_nack_resent_total %llu\n", (unsigned long long)ms->nack_resent);
+    header(o, "tribune_media_workers", "gauge", "Media worker threads.");
+    tbSbufPrintf(o, "tribune_media_workers %llu\n", (unsigned long long)ms->workers);
+    header(o, "tribune_media_handoff_total", "counter",
+             "Datagrams received by one worker for a room another worker owns.");
+    tbSbufPrintf(o, "tribune_media_handoff_total{result=\"passed\"} %llu\n",
+                 (unsigned long long)ms->handed_off);
+    tbSbufPrintf(o, "tribune_media_handoff_total{result=\"dropped\"} %llu\n",
+                 (unsigned long long)ms->handoff_dropped);
     header(o, "tribune_media_transports", "gauge", "Open media transports.");
     tbSbufPrintf(o, "tribune_media_transports %llu\n", (unsigned long long)ms->transports);
 }

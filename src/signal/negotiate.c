@@ -91,6 +91,7 @@ static int ensureCredentials(tbSignalSession *s) {
     if (tbIceLiteInit(&tmp, 0) != 0) return -1;
     snprintf(s->ice_ufrag, sizeof s->ice_ufrag, "%s", tmp.local_ufrag);
     snprintf(s->ice_pwd, sizeof s->ice_pwd, "%s", tmp.local_pwd);
+    s->ice_ufrag[0] = tbMediaUfragTag(s->hub->media, s->room_media_id);
     return 0;
 }
 

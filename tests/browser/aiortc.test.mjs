@@ -241,3 +241,44 @@ describe('SRTP packets with bad auth tags', () => {
     heardIn(report, 'alice', 440);
   }));
 });
+
+describe('four media workers sharing the UDP port', () => {
+  const ctx = { clients: {} };
+  const room = `aiortc-workers-${process.pid}`;
+
+  before(async () => {
+    checkPreconditions();
+    ctx.srv = await startTribuneForBrowsers({ extra: '  workers: 4\n' });
+  });
+
+  after(async () => {
+    await Promise.all(Object.values(ctx.clients).map((c) => c.stop()));
+    await ctx.srv?.stop();
+  });
+
+  it('three aiortc clients hear each other whichever worker their packets reach',
+    () => explained(ctx, async () => {
+      const tones = { 'py-w1': 500, 'py-w2': 800, 'py-w3': 1100 };
+      for (const [identity, tone] of Object.entries(tones)) {
+        ctx.clients[identity] = startAiortcClient({ url: ctx.srv.wsUrl, tone, seconds: 6,
+          token: joinToken({ key: ctx.srv.key, secret: ctx.srv.secret, identity, room }) });
+        await ctx.clients[identity].waitFor('published', 10000);
+      }
+      const reports = {};
+      for (const [identity, c] of Object.entries(ctx.clients)) {
+        const { code, report } = await c.done;
+        assert.equal(code, 0, `${identity}: ${JSON.stringify(report?.errors)}`);
+        reports[identity] = report;
+      }
+      /* the last to join hears the other two for the whole stay */
+      for (const other of ['py-w1', 'py-w2']) heardIn(reports['py-w3'], other, tones[other]);
+      for (const [who, other] of [['py-w1', 'py-w2'], ['py-w2', 'py-w1']])
+        heardIn(reports[who], other, tones[other]);
+      const text = await (await fetch(`${ctx.srv.url}/metrics`)).text();
+      assert.match(text, /tribune_media_workers 4\n/);
+      const passed = Number(text.match(/handoff_total\{result="passed"\} (\d+)/)[1]);
+      const dropped = Number(text.match(/handoff_total\{result="dropped"\} (\d+)/)[1]);
+      assert.equal(dropped, 0, 'no datagram lost between workers');
+      console.log(`# datagrams handed between workers: ${passed}`);
+    }));
+});

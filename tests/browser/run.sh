@@ -6,8 +6,10 @@
 #   tests/browser/run.sh harness.test.mjs      one file (relative to here)
 #   NODE_TEST_ARGS="--test-reporter=spec" tests/browser/run.sh
 #   TB_BROWSER_TRIBUNE=1 tests/browser/run.sh  also the tribune tests
-# Needs: chromium, sox, iproute2 (scripts/install-deps --test), the npm
-# packages (npm ci here, done before entering the namespace, which has no
+# Needs: chromium, sox, iproute2, nftables (ice_tcp.test.mjs), and for
+# aiortc.test.mjs python3-aiortc, python3-protobuf, protobuf-compiler,
+# python3-websockets, python3-numpy (all: scripts/install-deps --test), the
+# npm packages (npm ci here, done before entering the namespace, which has no
 # network), and the right to make a network namespace (root, or else
 # unprivileged user namespaces: then it runs under `unshare -r -n`).
 # Bounds: 90 s per test, 600 s for the whole run.
