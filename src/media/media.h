@@ -55,6 +55,7 @@ typedef struct tbMediaSubscribeSpec {
     uint32_t ssrc;              /* the SSRC we announced in the answer */
     char mid[32];               /* the subscriber's sendonly m-section */
     uint8_t payload_type;       /* the subscriber's Opus pt */
+    uint8_t red_pt;             /* its RED pt, 0 = no RED: RED is unwrapped to Opus */
     uint8_t audio_level_ext;
     uint8_t mid_ext;
 } tbMediaSubscribeSpec;

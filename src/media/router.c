@@ -306,6 +306,7 @@ static void subscribe(tbRouter *r, const tbMediaCmd *c, int64_t now) {
     snprintf(d->mid, sizeof d->mid, "%s", s->mid);
     d->mid_len = (uint8_t)strlen(d->mid);
     d->pt = s->payload_type;
+    d->red_pt = s->red_pt;
     d->audio_level_ext = s->audio_level_ext;
     d->mid_ext = s->mid_ext;
     /* random-looking but deterministic starting points per downtrack */
@@ -384,10 +385,21 @@ static void forwardOne(tbRouter *r, tbUpTrack *u, tbDownTrack *d, const uint8_t 
     tbTransport *sub = d->sub;
     const tbIceTuple *to = tbIceLiteSendTuple(&sub->ice);
     if (!sub->srtp_ready || sub->dead || !to) return;
+    /* RED (RFC 2198) goes out as RED to subscribers that took it, else as
+     * its primary Opus payload */
+    tbRtpHeader hh = *h;
+    uint8_t pt = d->pt;
+    if (u->red_pt && h->pt == u->red_pt) {
+        if (d->red_pt)
+            pt = d->red_pt;
+        else if (tbRtpRedPrimary(pkt, &hh) != TB_RTP_OK)
+            return;
+    }
+    h = &hh;
     tbRtpMunged m;
     if (tbRtpMungerProcess(&d->munger, h->ssrc, h->seq, h->ts, now_us, &m) != TB_MUNGE_FORWARD)
         return;
-    tbRtpRewrite rw = {.ssrc = d->ssrc, .pt = d->pt, .seq = m.seq, .ts = m.ts,
+    tbRtpRewrite rw = {.ssrc = d->ssrc, .pt = pt, .seq = m.seq, .ts = m.ts,
                        .set_marker = m.marker, .audio_level_id = d->audio_level_ext,
                        .audio_level = level, .voice = voice, .mid_id = d->mid_ext,
                        .mid_len = d->mid_len, .mid = d->mid};

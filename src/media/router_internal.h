@@ -24,7 +24,7 @@ typedef struct tbDownTrack {
     uint32_t ssrc;              /* what we announced in the subscriber's answer */
     char mid[32];
     uint8_t mid_len;
-    uint8_t pt, audio_level_ext, mid_ext;
+    uint8_t pt, red_pt, audio_level_ext, mid_ext;
     tbRtpMunger munger;
     uint64_t packets, octets;   /* sent, for sender reports */
     tbNackBuffer nack;          /* sent packets (encrypted), for NACKs */

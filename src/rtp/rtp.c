@@ -211,3 +211,18 @@ int tbRtpWrite(const uint8_t *in, const tbRtpHeader *h, const tbRtpRewrite *rw, 
     memcpy(out + off, in + h->payload_off, h->payload_len);
     return (int)total;
 }
+
+int tbRtpRedPrimary(const uint8_t *buf, tbRtpHeader *h) {
+    size_t off = h->payload_off, end = (size_t)h->payload_off + h->payload_len, skip = 0;
+    while (off < end && (buf[off] & 0x80)) { /* F=1: a 4-byte block header */
+        if (off + 4 > end) return TB_RTP_ERR_SHORT;
+        skip += ((size_t)(buf[off + 2] & 0x03) << 8) | buf[off + 3];
+        off += 4;
+    }
+    if (off >= end) return TB_RTP_ERR_SHORT; /* the final 1-byte header is missing */
+    off += 1;
+    if (off + skip > end) return TB_RTP_ERR_SHORT;
+    h->payload_off = (uint16_t)(off + skip);
+    h->payload_len = (uint16_t)(end - off - skip);
+    return TB_RTP_OK;
+}

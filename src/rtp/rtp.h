@@ -115,6 +115,13 @@ typedef struct tbRtpRewrite {
  * that tbRtpWrite would emit for `rw`; 0 when no element is asked for. */
 size_t tbRtpRewriteExtLen(const tbRtpRewrite *rw);
 
+/* RFC 2198 (RED): narrows h's payload to the primary encoding of a RED
+ * packet (skipping the block headers and the redundant blocks), so the
+ * packet can be forwarded as plain Opus to a subscriber without RED.
+ * Returns TB_RTP_OK, or TB_RTP_ERR_SHORT when the RED headers or block
+ * lengths run past the payload. */
+int tbRtpRedPrimary(const uint8_t *buf, tbRtpHeader *h);
+
 /* Writes the packet described by in/h, rewritten per rw, to out[0..cap):
  * fixed header (V=2, P=0, X as needed, CSRCs copied, M from the input or
  * rw->set_marker), the rebuilt extension block (one-byte form when every id

@@ -372,6 +372,7 @@ static void outCodec(sdpBuild *b, const tbSdpSection *s, const tbSdpCodec *c, bo
 static void outAudio(sdpBuild *b, const tbSdpSection *s, const tbSdpMidInfo *mi, size_t idx) {
     const tbSdpMidPlan *plan = planFind(b->p, s->mid);
     char pts[16];
+    /* the offer's order: the client's preference between Opus and RED */
     if (mi->red_pt < 0) snprintf(pts, sizeof pts, "%d", mi->opus_pt);
     else if (tbSdpFindCodec(s, "opus", 48000, 2) < tbSdpFindCodec(s, "red", 48000, 2))
         snprintf(pts, sizeof pts, "%d %d", mi->opus_pt, mi->red_pt);

@@ -250,6 +250,7 @@ static void mediaSubscribe(tbSignalSession *s, tbDownSection *d) {
     spec.ssrc = d->ssrc;
     snprintf(spec.mid, sizeof spec.mid, "%s", d->mid);
     spec.payload_type = d->pt;
+    spec.red_pt = d->red_pt;
     spec.audio_level_ext = d->audio_level_ext;
     spec.mid_ext = d->mid_ext;
     tbMediaSubscribe(s->hub->media, s->room_media_id, &spec);
@@ -260,6 +261,7 @@ static void subscribeSection(tbSignalSession *s, const tbSdpMidInfo *mi) {
     tbDownSection *d = downByMid(s, mi->mid);
     if (!d || !d->track_sid[0] || d->subscribed || !mi->accepted) return;
     d->pt = mi->opus_pt >= 0 ? (uint8_t)mi->opus_pt : 111;
+    d->red_pt = mi->red_pt > 0 ? (uint8_t)mi->red_pt : 0;
     d->audio_level_ext = mi->audio_level_ext;
     d->mid_ext = mi->mid_ext;
     mediaSubscribe(s, d);
@@ -340,6 +342,7 @@ static tbSdpAnswer *buildAnswer(tbSignalSession *s, const tbRoom *room, const tb
      * fails its next createOffer ("Transceiver not found based on m-line
      * index"): video is answered inactive instead, carrying nothing */
     p.video_inactive = true;
+    p.allow_red = true; /* forwarded as RED, or unwrapped for clients without it */
     p.candidates = cands;
     p.num_candidates = ncands;
     p.session_id = s->transport_id;
@@ -369,6 +372,7 @@ int tbSessionAnswer(tbSignalSession *s, const Livekit__SessionDescription *offer
     }
     int rc = a ? 0 : -1;
     if (a) {
+        tbDebug("signal", "%s: answer %u:\n%s", s->identity, offer->id, a->sdp);
         sendAnswer(s, a, offer->id);
         applyAnswer(s, a);
         if (s->num_pending > s->free_recv) renegotiate(s);

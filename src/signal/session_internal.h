@@ -18,7 +18,7 @@ typedef struct tbDownSection {
     uint32_t track_media_id;
     uint32_t ssrc;                  /* the SSRC we announce and send with */
     bool subscribed;                /* the media plane forwards into it */
-    uint8_t pt, audio_level_ext, mid_ext; /* negotiated for this section */
+    uint8_t pt, red_pt, audio_level_ext, mid_ext; /* negotiated for this section */
 } tbDownSection;
 
 struct tbSignalSession {

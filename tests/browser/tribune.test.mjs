@@ -62,10 +62,10 @@ function roomSuite(singlePeerConnection) {
       await ctx.srv?.stop();
     });
 
-    const join = (who) => ctx.people[who].page.evaluate(([url, token, spc]) =>
-      window.join(url, token, { singlePeerConnection: spc }),
+    const join = (who, publish) => ctx.people[who].page.evaluate(([url, token, spc, pub]) =>
+      window.join(url, token, { singlePeerConnection: spc, publish: pub }),
     [ctx.srv.wsUrl, joinToken({ key: ctx.srv.key, secret: ctx.srv.secret, identity: who, room }),
-      singlePeerConnection]);
+      singlePeerConnection, publish]);
 
     /** Polls until `who` hears every one of `others` at its tone; returns ms taken. */
     async function hearsAll(who, others, timeoutMs = 15000) {

@@ -376,6 +376,37 @@ static void testRewriteErrors(void **state) {
     assert_int_equal(tbRtpWrite(chromeOpus, &h, &rw, out, sizeof out), TB_RTP_ERR_ARG);
 }
 
+/* RFC 2198: one redundant block (5 bytes) and the primary (7 bytes). */
+static void testRedPrimary(void **state) {
+    (void)state;
+    uint8_t pkt[12 + 4 + 1 + 5 + 7] = {0x80, 63, 0, 1, 0, 0, 0x03, 0xc0, 1, 2, 3, 4};
+    uint8_t *p = pkt + 12;
+    /* F=1 pt 111, ts offset 960 (14 bits), length 5 (10 bits) */
+    p[0] = 0x80 | 111;
+    p[1] = (uint8_t)(960 >> 6);
+    p[2] = (uint8_t)(((960 & 0x3f) << 2) | (5 >> 8));
+    p[3] = 5;
+    p[4] = 111; /* F=0: the primary's header */
+    memset(p + 5, 0xaa, 5);
+    memset(p + 10, 0xbb, 7);
+    tbRtpHeader h;
+    assert_int_equal(tbRtpParse(pkt, sizeof pkt, &h), TB_RTP_OK);
+    assert_int_equal(tbRtpRedPrimary(pkt, &h), TB_RTP_OK);
+    assert_int_equal(h.payload_off, 12 + 10);
+    assert_int_equal(h.payload_len, 7);
+    assert_int_equal(pkt[h.payload_off], 0xbb);
+    /* a block length running past the payload */
+    assert_int_equal(tbRtpParse(pkt, sizeof pkt, &h), TB_RTP_OK);
+    p[3] = 200;
+    assert_int_equal(tbRtpRedPrimary(pkt, &h), TB_RTP_ERR_SHORT);
+    /* a block header cut short, and no final header */
+    assert_int_equal(tbRtpParse(pkt, 14, &h), TB_RTP_OK);
+    assert_int_equal(tbRtpRedPrimary(pkt, &h), TB_RTP_ERR_SHORT);
+    pkt[12] = 0x80 | 111;
+    assert_int_equal(tbRtpParse(pkt, 16, &h), TB_RTP_OK);
+    assert_int_equal(tbRtpRedPrimary(pkt, &h), TB_RTP_ERR_SHORT);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testParseChromeOpus),
@@ -389,6 +420,7 @@ int main(void) {
         cmocka_unit_test(testRewriteTwoByteAndTwcc),
         cmocka_unit_test(testRewriteNoExtCsrcPadding),
         cmocka_unit_test(testRewriteErrors),
+        cmocka_unit_test(testRedPrimary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

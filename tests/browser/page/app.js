@@ -43,11 +43,14 @@ Object.setPrototypeOf(window.RTCPeerConnection, NativePC);
  * for our outbound audio once a receiver report arrived.
  */
 async function rtcStats() {
-  const out = { remoteOutbound: [], remoteInbound: [], inbound: [] };
+  const out = { remoteOutbound: [], remoteInbound: [], inbound: [], outbound: [] };
   for (const pc of peerConnections) {
     if (pc.connectionState === 'closed') continue;
     const report = await pc.getStats();
+    const mime = (s) => report.get(s.codecId)?.mimeType;
     report.forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'audio')
+        out.outbound.push({ ssrc: s.ssrc, packetsSent: s.packetsSent, mimeType: mime(s) });
       if (s.kind !== 'audio' && s.mediaType !== 'audio') return;
       if (s.type === 'remote-outbound-rtp')
         out.remoteOutbound.push({ ssrc: s.ssrc, packetsSent: s.packetsSent,
@@ -57,7 +60,7 @@ async function rtcStats() {
           jitter: s.jitter, roundTripTime: s.roundTripTime });
       if (s.type === 'inbound-rtp')
         out.inbound.push({ ssrc: s.ssrc, packetsReceived: s.packetsReceived,
-          packetsLost: s.packetsLost, nackCount: s.nackCount });
+          packetsLost: s.packetsLost, nackCount: s.nackCount, mimeType: mime(s) });
     });
   }
   return out;
@@ -139,13 +142,13 @@ const withTimeout = (p, ms, what) => Promise.race([p, new Promise((_, rej) =>
 async function join(url, token, opts = {}) {
   if (room) throw new Error('already joined');
   const { singlePeerConnection = true, audio = RAW_AUDIO, timeoutMs = 15000,
-    roomOptions = {}, connectOptions = {} } = opts;
+    roomOptions = {}, connectOptions = {}, publish = undefined } = opts;
   room = new Room({ singlePeerConnection, ...roomOptions });
   listen(room);
   try {
     await withTimeout(room.connect(url, token, connectOptions), timeoutMs, 'room.connect');
     record('Connected', { identity: room.localParticipant.identity });
-    await withTimeout(room.localParticipant.setMicrophoneEnabled(true, audio), timeoutMs,
+    await withTimeout(room.localParticipant.setMicrophoneEnabled(true, audio, publish), timeoutMs,
       'setMicrophoneEnabled');
   } catch (e) {
     record('JoinFailed', { error: String(e?.message || e) });
