@@ -34,6 +34,9 @@ typedef struct tbMediaTransportSpec {
     char remote_pwd[260];
     char remote_fingerprint[256]; /* "sha-256 AB:CD:..." from the client's SDP */
     tbDtlsRoleChoice dtls_role;
+    int fd;                     /* port-range mode: the transport's own UDP socket
+                                   (ownership passes to the media plane); -1 = the
+                                   shared rtc.udp_port */
 } tbMediaTransportSpec;
 
 /* An inbound audio track on a publisher's transport. */
@@ -101,7 +104,8 @@ typedef struct tbMediaStats {
 
 typedef struct tbMediaConfig {
     const char *bind_ip;        /* NULL = all addresses */
-    int udp_port;               /* shared port for all transports */
+    int udp_port;               /* shared port for all transports (0: an unadvertised
+                                   ephemeral port; transports bring their own) */
     int tcp_port;               /* ICE-TCP (passive), 0 = off */
     int workers;                /* media threads (>= 1) */
 } tbMediaConfig;

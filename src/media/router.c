@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "media/router_internal.h"
 #include "util/log.h"
@@ -55,13 +56,14 @@ static tbUpTrack *upBySsrc(tbRouter *r, const tbTransport *t, uint32_t ssrc) {
 
 /* UDP datagrams join the worker's sendmmsg batch; ICE-TCP ones are framed
  * (RFC 4571) onto their connection. */
-static void sendTuple(tbRouter *r, const tbIceTuple *to, const uint8_t *data, size_t len) {
+static void sendTuple(tbRouter *r, int fd, const tbIceTuple *to, const uint8_t *data,
+                      size_t len) {
     if (to->proto == TB_ICE_TCP) {
         bool sent = r->tcp ? tbIceTcpSend(r->tcp, to, data, len)
                            : r->tcp_forward && r->tcp_forward(r->tcp_ud, to, data, len);
         if (!sent) return;
     } else {
-        tbUdpQueue(r->udp, data, len, (const struct sockaddr *)&to->addr, to->addrlen);
+        tbUdpQueueFd(r->udp, fd, data, len, (const struct sockaddr *)&to->addr, to->addrlen);
     }
     r->stats.packets_out++;
     r->stats.bytes_out += len;
@@ -69,7 +71,7 @@ static void sendTuple(tbRouter *r, const tbIceTuple *to, const uint8_t *data, si
 
 void tbRouterSendTo(tbTransport *t, const uint8_t *data, size_t len) {
     const tbIceTuple *to = tbIceLiteSendTuple(&t->ice);
-    if (to) sendTuple(t->router, to, data, len);
+    if (to) sendTuple(t->router, t->fd, to, data, len);
 }
 
 void tbRouterSetTcp(tbRouter *r, tbIceTcp *tcp) { r->tcp = tcp; }
@@ -170,6 +172,7 @@ static void addTransport(tbRouter *r, const tbMediaTransportSpec *spec, int64_t 
     t->id = spec->transport_id;
     t->room_id = spec->room_id;
     t->router = r;
+    t->fd = spec->fd;
     t->role = spec->dtls_role == TB_MEDIA_DTLS_SERVER ? TB_DTLS_SERVER : TB_DTLS_CLIENT;
     tbIceLiteInit(&t->ice, (uint64_t)now);
     /* the control plane chose our credentials (they are in its SDP answer) */
@@ -180,6 +183,7 @@ static void addTransport(tbRouter *r, const tbMediaTransportSpec *spec, int64_t 
                        .send = dtlsSend, .on_state = dtlsState, .ud = t};
     t->dtls = tbDtlsNew(r->dtls, &dc);
     if (!t->dtls) {
+        if (t->fd >= 0) close(t->fd);
         free(t);
         return;
     }
@@ -244,6 +248,7 @@ static void freeTransport(tbRouter *r, tbTransport *t) {
     }
     tbDtlsFree(t->dtls);
     if (t->srtp_ready) tbSrtpSessionClear(&t->srtp);
+    if (t->fd >= 0) close(t->fd); /* the worker stopped polling it first */
     free(t);
 }
 
@@ -371,7 +376,7 @@ static int onStun(tbRouter *r, const tbIceTuple *from, const uint8_t *data, size
                                           out, sizeof out, &res);
     if (st == TB_STUN_UNAUTHORIZED || st == TB_STUN_UNKNOWN_USER) r->stats.stun_bad_auth++;
     if (st == TB_STUN_BAD_REQUEST) r->stats.dropped_malformed++;
-    if (res.out_len) sendTuple(r, from, out, res.out_len);
+    if (res.out_len) sendTuple(r, t->fd, from, out, res.out_len);
     /* we are the DTLS client: start once there is somewhere to send */
     if (st == TB_STUN_OK && t->role == TB_DTLS_CLIENT && tbDtlsGetState(t->dtls) == TB_DTLS_NEW)
         tbDtlsStart(t->dtls, (uint64_t)now);
@@ -416,10 +421,10 @@ static void forwardOne(tbRouter *r, tbUpTrack *u, tbDownTrack *d, const uint8_t 
     d->packets++;
     d->octets += h->payload_len;
     if (!udp) {
-        sendTuple(r, to, buf, len);
+        sendTuple(r, sub->fd, to, buf, len);
         return;
     }
-    tbUdpTxCommit(r->udp, len, (const struct sockaddr *)&to->addr, to->addrlen);
+    tbUdpTxCommitFd(r->udp, sub->fd, len, (const struct sockaddr *)&to->addr, to->addrlen);
     r->stats.packets_out++;
     r->stats.bytes_out += len;
 }

@@ -50,6 +50,7 @@ struct tbTransport {
     uint32_t id;
     uint32_t room_id;
     tbRouter *router;
+    int fd;                     /* own UDP socket (port-range mode), -1 = shared */
     tbIceLite ice;
     tbDtls *dtls;
     tbDtlsRole role;

@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <openssl/rand.h>
 #include <unistd.h>
 
 static int bindAddress(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len) {
@@ -24,9 +25,8 @@ static int bindAddress(const char *ip, int port, struct sockaddr_storage *ss, so
     return 0;
 }
 
-int tbUdpOpen(tbUdp *u, const char *ip, int port, bool reuseport) {
-    memset(u, 0, sizeof *u);
-    u->fd = -1;
+/* A non-blocking UDP socket bound to ip:port; returns the fd or -errno. */
+static int bindSocket(const char *ip, int port, bool reuseport) {
     struct sockaddr_storage ss;
     socklen_t len;
     int rc = bindAddress(ip, port, &ss, &len);
@@ -45,7 +45,17 @@ int tbUdpOpen(tbUdp *u, const char *ip, int port, bool reuseport) {
         close(fd);
         return rc;
     }
-    u->fd = fd;
+    return fd;
+}
+
+int tbUdpOpen(tbUdp *u, const char *ip, int port, bool reuseport) {
+    memset(u, 0, sizeof *u);
+    u->fd = bindSocket(ip, port, reuseport);
+    if (u->fd < 0) {
+        int rc = u->fd;
+        u->fd = -1;
+        return rc;
+    }
     for (int i = 0; i < TB_UDP_BATCH; i++) {
         u->rx[i].data = u->rxbuf[i];
         u->tx[i].data = u->txbuf[i];
@@ -58,7 +68,24 @@ void tbUdpClose(tbUdp *u) {
     u->fd = -1;
 }
 
-int tbUdpRecv(tbUdp *u) {
+int tbUdpRecv(tbUdp *u) { return tbUdpRecvFd(u, u->fd); }
+
+int tbUdpOpenInRange(int start, int end, int *port) {
+    if (start <= 0 || end < start) return -1;
+    uint32_t span = (uint32_t)(end - start + 1), first = 0;
+    RAND_bytes((unsigned char *)&first, sizeof first);
+    for (uint32_t i = 0; i < span && i < 512; i++) {
+        int p = start + (int)((first + i) % span);
+        int fd = bindSocket(NULL, p, false);
+        if (fd >= 0) {
+            *port = p;
+            return fd;
+        }
+    }
+    return -1;
+}
+
+int tbUdpRecvFd(tbUdp *u, int fd) {
     struct mmsghdr msgs[TB_UDP_BATCH];
     struct iovec iov[TB_UDP_BATCH];
     memset(msgs, 0, sizeof msgs);
@@ -69,7 +96,7 @@ int tbUdpRecv(tbUdp *u) {
         msgs[i].msg_hdr.msg_name = &u->rx[i].addr;
         msgs[i].msg_hdr.msg_namelen = sizeof u->rx[i].addr;
     }
-    int n = recvmmsg(u->fd, msgs, TB_UDP_BATCH, MSG_DONTWAIT, NULL);
+    int n = recvmmsg(fd, msgs, TB_UDP_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) return 0;
     for (int i = 0; i < n; i++) {
         u->rx[i].len = msgs[i].msg_len;
@@ -85,7 +112,12 @@ uint8_t *tbUdpTxBuffer(tbUdp *u) {
 }
 
 void tbUdpTxCommit(tbUdp *u, size_t len, const struct sockaddr *to, socklen_t tolen) {
+    tbUdpTxCommitFd(u, -1, len, to, tolen);
+}
+
+void tbUdpTxCommitFd(tbUdp *u, int fd, size_t len, const struct sockaddr *to, socklen_t tolen) {
     tbUdpPacket *p = &u->tx[u->txlen++];
+    p->fd = fd >= 0 ? fd : u->fd;
     p->len = len;
     memcpy(&p->addr, to, tolen);
     p->addrlen = tolen;
@@ -93,9 +125,14 @@ void tbUdpTxCommit(tbUdp *u, size_t len, const struct sockaddr *to, socklen_t to
 
 void tbUdpQueue(tbUdp *u, const void *data, size_t len, const struct sockaddr *to,
                 socklen_t tolen) {
+    tbUdpQueueFd(u, -1, data, len, to, tolen);
+}
+
+void tbUdpQueueFd(tbUdp *u, int fd, const void *data, size_t len, const struct sockaddr *to,
+                  socklen_t tolen) {
     if (len > TB_UDP_MTU) return;
     memcpy(tbUdpTxBuffer(u), data, len);
-    tbUdpTxCommit(u, len, to, tolen);
+    tbUdpTxCommitFd(u, fd, len, to, tolen);
 }
 
 void tbUdpFlush(tbUdp *u) {
@@ -110,8 +147,11 @@ void tbUdpFlush(tbUdp *u) {
         msgs[i].msg_hdr.msg_name = &u->tx[i].addr;
         msgs[i].msg_hdr.msg_namelen = u->tx[i].addrlen;
     }
+    /* one sendmmsg per run of packets that leave from the same socket */
     while (sent < u->txlen) {
-        int n = sendmmsg(u->fd, msgs + sent, (unsigned)(u->txlen - sent), MSG_DONTWAIT);
+        size_t run = 1;
+        while (sent + run < u->txlen && u->tx[sent + run].fd == u->tx[sent].fd) run++;
+        int n = sendmmsg(u->tx[sent].fd, msgs + sent, (unsigned)run, MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             /* drop this datagram (full socket buffer, unreachable peer) */

@@ -16,6 +16,7 @@
 typedef struct tbUdpPacket {
     uint8_t *data;
     size_t len;
+    int fd;                         /* tx: the socket to send from (port-range mode) */
     struct sockaddr_storage addr;   /* source (rx) or destination (tx) */
     socklen_t addrlen;
 } tbUdpPacket;
@@ -40,13 +41,22 @@ void tbUdpClose(tbUdp *u);
 /* Receives up to TB_UDP_BATCH datagrams without blocking; returns the count
  * (0 when none) with u->rx[0..n) filled. */
 int tbUdpRecv(tbUdp *u);
+/* Same from another socket (a transport's own port), into the same buffers. */
+int tbUdpRecvFd(tbUdp *u, int fd);
+/* Binds a socket on a free port of [start, end] (all addresses, dual-stack),
+ * trying from a random point of the range. Returns the fd and *port, or -1. */
+int tbUdpOpenInRange(int start, int end, int *port);
 /* Reserves the next outgoing buffer (flushing first when the batch is full)
  * and returns it; the caller writes up to TB_UDP_MTU bytes and commits. */
 uint8_t *tbUdpTxBuffer(tbUdp *u);
 void tbUdpTxCommit(tbUdp *u, size_t len, const struct sockaddr *to, socklen_t tolen);
+/* The same, sent from socket fd (-1 = the shared one). */
+void tbUdpTxCommitFd(tbUdp *u, int fd, size_t len, const struct sockaddr *to, socklen_t tolen);
 /* Convenience: copy + commit. */
 void tbUdpQueue(tbUdp *u, const void *data, size_t len, const struct sockaddr *to,
                 socklen_t tolen);
+void tbUdpQueueFd(tbUdp *u, int fd, const void *data, size_t len, const struct sockaddr *to,
+                  socklen_t tolen);
 void tbUdpFlush(tbUdp *u);
 
 #endif

@@ -33,8 +33,18 @@ typedef struct tbWorker {
     tbUdp udp;
     tbIceTcp *tcp;              /* ICE-TCP on rtc.tcp_port, or NULL */
     tbRouter *router;
+    struct tbOwnSocket *own;    /* transports' own sockets (port-range mode) */
     tbMediaStats stats;         /* snapshot, guarded by lock */
 } tbWorker;
+
+/* A transport's own socket (port-range mode), polled by its room's worker. */
+typedef struct tbOwnSocket {
+    uv_poll_t poll;
+    struct tbWorker *worker;
+    uint32_t transport_id;
+    int fd;
+    struct tbOwnSocket *next;
+} tbOwnSocket;
 
 typedef struct tbEventNode {
     tbMediaEvent ev;
@@ -103,6 +113,60 @@ static bool tcpForward(void *ud, const tbIceTuple *to, const uint8_t *data, size
     return true;
 }
 
+static void onOwnReadable(uv_poll_t *h, int status, int events) {
+    tbOwnSocket *o = h->data;
+    tbWorker *w = o->worker;
+    (void)events;
+    if (status < 0) return;
+    int64_t now = monotonicMs();
+    int n;
+    do {
+        n = tbUdpRecvFd(&w->udp, o->fd);
+        for (int i = 0; i < n; i++) {
+            tbUdpPacket *p = &w->udp.rx[i];
+            tbIceTuple from;
+            if (tbIceTupleSet(&from, (struct sockaddr *)&p->addr, p->addrlen, TB_ICE_UDP) == 0)
+                input(w, &from, p->data, p->len, now);
+        }
+        flushAll(w);
+    } while (n == TB_UDP_BATCH);
+}
+
+static void startOwnSocket(tbWorker *w, uint32_t transport_id, int fd) {
+    tbOwnSocket *o = calloc(1, sizeof *o);
+    if (!o) return;
+    o->worker = w;
+    o->transport_id = transport_id;
+    o->fd = fd;
+    o->poll.data = o;
+    uv_poll_init(&w->loop, &o->poll, fd);
+    uv_poll_start(&o->poll, UV_READABLE, onOwnReadable);
+    o->next = w->own;
+    w->own = o;
+}
+
+static void onOwnClosed(uv_handle_t *h) { free(h->data); }
+
+/* Stops polling a transport's socket before the router closes it. */
+static void stopOwnSocket(tbWorker *w, uint32_t transport_id) {
+    for (tbOwnSocket **pp = &w->own; *pp; pp = &(*pp)->next) {
+        if ((*pp)->transport_id != transport_id) continue;
+        tbOwnSocket *o = *pp;
+        *pp = o->next;
+        uv_poll_stop(&o->poll);
+        uv_close((uv_handle_t *)&o->poll, onOwnClosed);
+        return;
+    }
+}
+
+/* Commands that concern the worker's own handles, around the router's work. */
+static void runCommand(tbWorker *w, const tbMediaCmd *c, int64_t now) {
+    if (c->type == TB_CMD_REMOVE_TRANSPORT) stopOwnSocket(w, c->transport_id);
+    tbRouterCommand(w->router, c, now);
+    if (c->type == TB_CMD_ADD_TRANSPORT && c->u.transport.fd >= 0)
+        startOwnSocket(w, c->transport_id, c->u.transport.fd);
+}
+
 static void onHandoff(uv_async_t *h) {
     tbWorker *w = h->data;
     tbMedia *m = w->media;
@@ -150,6 +214,7 @@ static void closeWorkerHandles(tbWorker *w) {
     w->tcp = NULL;
     uv_poll_stop(&w->poll);
     uv_timer_stop(&w->tick);
+    while (w->own) stopOwnSocket(w, w->own->transport_id);
     atomic_fetch_add(&w->media->quiesced, 1);
     while (atomic_load(&w->media->quiesced) < w->media->num_workers) sched_yield();
     uv_close((uv_handle_t *)&w->poll, NULL);
@@ -168,7 +233,7 @@ static void onWake(uv_async_t *h) {
     int64_t now = monotonicMs();
     while (c) {
         tbMediaCmd *next = c->next;
-        tbRouterCommand(w->router, c, now);
+        runCommand(w, c, now);
         free(c);
         c = next;
     }

@@ -84,12 +84,12 @@ static void mediaStats(void *ctx, tbMediaStats *out) { tbMediaGetStats(ctx, out)
  * serves (RoomService, tokens); WebSocket joins are then refused. */
 static void startMedia(tbServer *s, const tbConfig *cfg) {
     if (tbSrtpInit() != 0) tbError("media", "libsrtp initialisation failed");
-    int port = cfg->rtc.udp_port;
-    if (port <= 0) {
-        port = cfg->rtc.port_range_start;
-        tbWarn("media", "rtc.udp_port is not set: port-range mode is not implemented yet; "
-                        "all media uses UDP %d", port);
-    }
+    /* port-range mode (no rtc.udp_port): every transport gets its own port
+     * from the range; the workers' shared socket takes an unadvertised one */
+    int port = cfg->rtc.udp_port > 0 ? cfg->rtc.udp_port : 0;
+    if (port == 0)
+        tbInfo("media", "port-range mode: a UDP port per participant from %d-%d",
+               cfg->rtc.port_range_start, cfg->rtc.port_range_end);
     tbMediaConfig mc = {.bind_ip = NULL, .udp_port = port, .tcp_port = cfg->rtc.tcp_port,
                         .workers = cfg->rtc.workers};
     s->media = tbMediaStart(&mc, &s->loop, tbSignalHubOnMediaEvent, NULL);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ice/ice_lite.h"
+#include "media/udp.h"
 #include "sdp/sdp.h"
 #include "signal/session_internal.h"
 #include "util/log.h"
@@ -84,9 +85,20 @@ void tbSessionDropTrack(tbSignalSession *s, const char *track_sid) {
 
 /* ---- the transport --------------------------------------------------------------- */
 
-/* Our ICE credentials, drawn once per session (they go in every answer). */
+/* Our ICE credentials, drawn once per session (they go in every answer),
+ * and in port-range mode (no rtc.udp_port) the session's own UDP port. */
 static int ensureCredentials(tbSignalSession *s) {
     if (s->ice_ufrag[0]) return 0;
+    const tbRtcConfig *rtc = &s->hub->api->config->rtc;
+    s->udp_port = rtc->udp_port;
+    if (rtc->udp_port <= 0) {
+        s->udp_fd = tbUdpOpenInRange(rtc->port_range_start, rtc->port_range_end, &s->udp_port);
+        if (s->udp_fd < 0) {
+            tbWarn("signal", "%s: no free UDP port in %d-%d", s->identity,
+                   rtc->port_range_start, rtc->port_range_end);
+            return -1;
+        }
+    }
     tbIceLite tmp; /* only to draw fresh random credentials */
     if (tbIceLiteInit(&tmp, 0) != 0) return -1;
     snprintf(s->ice_ufrag, sizeof s->ice_ufrag, "%s", tmp.local_ufrag);
@@ -116,6 +128,8 @@ static int ensureTransport(tbSignalSession *s, const tbSdp *offer, const tbSdpAn
              ti.fingerprint->alg, ti.fingerprint->hex);
     spec.dtls_role =
         a->setup == TB_SDP_SETUP_PASSIVE ? TB_MEDIA_DTLS_SERVER : TB_MEDIA_DTLS_CLIENT;
+    spec.fd = s->udp_fd;
+    s->udp_fd = -1; /* the media plane owns it now */
     tbMediaAddTransport(s->hub->media, &spec);
     s->transport_added = true;
     return 0;
@@ -180,7 +194,7 @@ static void planSections(tbSignalSession *s, const tbRoom *room, const tbSdp *of
  * rtc.tcp_port (RFC 6544) when set. */
 static void candidatesFor(tbSignalSession *s, char lines[][128], const char **ptrs, size_t *n) {
     const tbConfig *cfg = s->hub->api->config;
-    int udp = cfg->rtc.udp_port > 0 ? cfg->rtc.udp_port : cfg->rtc.port_range_start;
+    int udp = s->udp_port;
     *n = 0;
     for (int proto = 0; proto < 2; proto++) {
         if (proto == TB_ICE_TCP && cfg->rtc.tcp_port <= 0) break;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto/pbjson.h"
 #include "room/room_proto.h"
@@ -131,6 +132,7 @@ static tbSignalSession *newSession(tbSignalHub *hub, tbRoom *room, tbParticipant
     memcpy(s->participant_sid, p->sid, TB_SID_LEN);
     s->room_media_id = room->media_id;
     s->transport_id = tbSignalHubNextId(hub);
+    s->udp_fd = -1;
     p->transport_id = s->transport_id;
     p->session = s;
     s->next = hub->sessions;
@@ -386,6 +388,7 @@ void tbSignalOnClosed(tbSignalSession *s) {
                                      LIVEKIT__DISCONNECT_REASON__CLIENT_INITIATED);
     }
     if (s->transport_added) tbMediaRemoveTransport(hub->media, s->room_media_id, s->transport_id);
+    if (s->udp_fd >= 0) close(s->udp_fd); /* never handed to the media plane */
     if (s->join) livekit__join_request__free_unpacked(s->join, NULL);
     unlinkSession(hub, s);
     free(s);

@@ -35,6 +35,8 @@ struct tbSignalSession {
     uint32_t transport_id;
     bool transport_added;
     char ice_ufrag[24], ice_pwd[40];
+    int udp_fd;                     /* port-range mode: our socket until media takes it */
+    int udp_port;                   /* the port in our candidates */
     Livekit__JoinRequest *join;     /* until attached */
     tbDownSection down[TB_MAX_DOWN];
     size_t num_down;

@@ -22,9 +22,12 @@ export async function freeUdpPort() {
  * free UDP port announced as 127.0.0.1, ICE-TCP on tcpPort (0 = off).
  * Resolves to the server.mjs handle plus wsUrl (ws://127.0.0.1:port).
  */
-export async function startTribuneForBrowsers({ extra = '', tcpPort = 0, ...opts } = {}) {
-  const udp = await freeUdpPort();
-  const rtc = `rtc:\n  udp_port: ${udp}\n  tcp_port: ${tcpPort}\n  node_ip: 127.0.0.1\n${extra}`;
+export async function startTribuneForBrowsers({ extra = '', tcpPort = 0, portRange = null,
+  ...opts } = {}) {
+  const udp = portRange ? 0 : await freeUdpPort();
+  const range = portRange ? `  port_range_start: ${portRange[0]}\n  port_range_end: ${portRange[1]}\n`
+    : '';
+  const rtc = `rtc:\n  udp_port: ${udp}\n  tcp_port: ${tcpPort}\n  node_ip: 127.0.0.1\n${range}${extra}`;
   const srv = await startTribune({ ...opts,
     configBody: ({ port, key, secret }) => defaultConfigBody({ port, key, secret, extra: rtc }) });
   return { ...srv, udpPort: udp, wsUrl: srv.url.replace(/^http/, 'ws') };

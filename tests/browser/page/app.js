@@ -43,12 +43,15 @@ Object.setPrototypeOf(window.RTCPeerConnection, NativePC);
  * for our outbound audio once a receiver report arrived.
  */
 async function rtcStats() {
-  const out = { remoteOutbound: [], remoteInbound: [], inbound: [], outbound: [] };
+  const out = { remoteOutbound: [], remoteInbound: [], inbound: [], outbound: [],
+    remoteCandidates: [] };
   for (const pc of peerConnections) {
     if (pc.connectionState === 'closed') continue;
     const report = await pc.getStats();
     const mime = (s) => report.get(s.codecId)?.mimeType;
     report.forEach((s) => {
+      if (s.type === 'remote-candidate')
+        out.remoteCandidates.push({ address: s.address, port: s.port, protocol: s.protocol });
       if (s.type === 'outbound-rtp' && s.kind === 'audio')
         out.outbound.push({ ssrc: s.ssrc, packetsSent: s.packetsSent, mimeType: mime(s) });
       if (s.kind !== 'audio' && s.mediaType !== 'audio') return;

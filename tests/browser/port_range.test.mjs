@@ -1,0 +1,64 @@
+// port_range.test.mjs — port-range mode (rtc.udp_port unset, as LiveKit's
+// defaults have it): each participant's transport gets its own UDP port from
+// rtc.port_range_start..end. Two Chromium participants hear each other, and
+// each reaches tribune on a different port of the range.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { loopbackOnly, startRun, waitForEvent } from './lib/browser.mjs';
+import { joinToken, startTribuneForBrowsers } from './lib/tribune.mjs';
+
+const TONES = { alice: 440, bob: 700 };
+const near = (hz, want, tol = 15) => Math.abs(hz - want) <= tol;
+const RANGE = [41000 + (process.pid % 500) * 10, 41000 + (process.pid % 500) * 10 + 9];
+
+describe('port-range mode', () => {
+  const ctx = { people: {} };
+  const room = `port-range-${process.pid}`;
+
+  before(async () => {
+    assert.ok(loopbackOnly() || process.env.TB_BROWSER_ANY_NET === '1',
+      'run inside tests/browser/run.sh (loopback-only namespace)');
+    ctx.run = await startRun();
+    ctx.srv = await startTribuneForBrowsers({ portRange: RANGE });
+    const names = Object.keys(TONES);
+    const wavs = await Promise.all(names.map((n) => ctx.run.tone(TONES[n])));
+    const people = await Promise.all(names.map((name, i) =>
+      ctx.run.participant({ name, wav: wavs[i] })));
+    names.forEach((n, i) => { ctx.people[n] = people[i]; });
+  });
+
+  after(async () => {
+    await ctx.run?.close();
+    await ctx.srv?.stop();
+  });
+
+  const join = (who) => ctx.people[who].page.evaluate(([url, token]) => window.join(url, token),
+    [ctx.srv.wsUrl, joinToken({ key: ctx.srv.key, secret: ctx.srv.secret, identity: who, room })]);
+
+  it('each participant gets its own port from the range, and they hear each other', async () => {
+    await join('alice');
+    await join('bob');
+    await waitForEvent(ctx.people.alice.page, { type: 'TrackSubscribed', identity: 'bob' });
+    await waitForEvent(ctx.people.bob.page, { type: 'TrackSubscribed', identity: 'alice' });
+    for (const [who, other] of [['alice', 'bob'], ['bob', 'alice']]) {
+      const t0 = Date.now();
+      let res = [];
+      while (Date.now() - t0 < 15000) {
+        res = await ctx.people[who].page.evaluate((o) => window.analyse(o, { durationMs: 300 }),
+          other);
+        if (res.length === 1 && near(res[0].peakHz, TONES[other]) && res[0].rms > 0.1) break;
+      }
+      assert.ok(res.length === 1 && near(res[0].peakHz, TONES[other]),
+        `${who} hears ${other}: ${JSON.stringify(res)}`);
+    }
+    const ports = [];
+    for (const who of ['alice', 'bob']) {
+      const s = await ctx.people[who].page.evaluate(() => window.rtcStats());
+      const udp = s.remoteCandidates.filter((c) => c.protocol === 'udp').map((c) => c.port);
+      assert.equal(new Set(udp).size, 1, `${who}: one server port ${JSON.stringify(udp)}`);
+      assert.ok(udp[0] >= RANGE[0] && udp[0] <= RANGE[1], `${who}: port ${udp[0]} in ${RANGE}`);
+      ports.push(udp[0]);
+    }
+    assert.notEqual(ports[0], ports[1], 'a port per participant');
+  });
+});
