@@ -214,12 +214,16 @@ static void sendJoinResponse(tbSignalSession *s, const tbRoom *room, const tbPar
     jr.server_info = &si;
     jr.ping_interval = 5;
     jr.ping_timeout = 15;
+    jr.ice_servers = tbSessionIceServers(s, &jr.n_ice_servers);
     tbSessionSendMessage(s, LIVEKIT__SIGNAL_RESPONSE__MESSAGE_JOIN, &jr);
     livekit__room__free_unpacked(jr.room, NULL);
     livekit__participant_info__free_unpacked(jr.participant, NULL);
     for (size_t i = 0; i < jr.n_other_participants; i++)
         livekit__participant_info__free_unpacked(jr.other_participants[i], NULL);
     free(jr.other_participants);
+    for (size_t i = 0; i < jr.n_ice_servers; i++)
+        livekit__iceserver__free_unpacked(jr.ice_servers[i], NULL);
+    free(jr.ice_servers);
 }
 
 /* Queue every track already published in the room for the newcomer. */

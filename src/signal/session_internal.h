@@ -56,6 +56,10 @@ tbRoom *tbSessionRoom(const tbSignalSession *s);
 tbParticipant *tbSessionParticipant(const tbSignalSession *s);
 void tbSessionKick(tbSignalSession *s, Livekit__DisconnectReason reason);
 
+/* ice_servers.c: a new array of heap messages (free each with
+ * livekit__iceserver__free_unpacked, then the array) */
+Livekit__ICEServer **tbSessionIceServers(tbSignalSession *s, size_t *n);
+
 /* negotiate.c */
 /* Answers a client offer (the join's or a later one): creates the media
  * transport on first use, publishes sendonly sections, fills free recvonly

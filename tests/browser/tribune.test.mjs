@@ -182,16 +182,22 @@ function roomSuite(singlePeerConnection) {
       await hearsAll('dave', ['alice', 'carol']); /* dave still receives */
     }));
 
-    it('bob leaves: the others see him go and keep hearing each other', () => explained(ctx, async () => {
-      const { alice, bob, carol, dave } = ctx.people;
+    it('closing a tab removes that participant for the others', () => explained(ctx, async () => {
+      const { alice, carol } = ctx.people;
+      await carol.close(); /* the whole browser goes: no leave message, the socket drops */
+      await waitForEvent(alice.page, { type: 'ParticipantDisconnected', identity: 'carol' });
+      await hearsAll('alice', ['bob']);
+    }));
+
+    it('bob leaves: the others see him go', () => explained(ctx, async () => {
+      const { alice, bob, dave } = ctx.people;
       await bob.page.evaluate(() => window.leave());
-      for (const p of [alice, carol, dave])
+      for (const p of [alice, dave])
         await waitForEvent(p.page, { type: 'ParticipantDisconnected', identity: 'bob' });
       const s = await alice.page.evaluate(() => window.state());
       assert.equal(s.state, 'connected');
-      assert.deepEqual(s.remotes.map((r) => r.identity).sort(), ['carol', 'dave']);
-      await hearsAll('alice', ['carol']);
-      for (const p of [alice, carol, dave]) await p.page.evaluate(() => window.leave());
+      assert.deepEqual(s.remotes.map((r) => r.identity).sort(), ['dave']);
+      for (const p of [alice, dave]) await p.page.evaluate(() => window.leave());
       const ev = await alice.page.evaluate(() => window.events.map((e) => e.type));
       assert.ok(ev.includes('Disconnected'), ev.join(','));
     }));

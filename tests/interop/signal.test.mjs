@@ -704,3 +704,37 @@ describe('RoomService on live participants', () => {
     assert.ok(!rooms.some((r) => r.name === 'rs-delete-room'));
   });
 });
+
+describe('JoinResponse.ice_servers', () => {
+  it('hands out rtc.stun_servers and rtc.turn_servers, TURN REST credentials per participant',
+    async () => {
+      const udp = await freeUdpPort();
+      const turnSecret = 'turn-shared-secret-0123456789abcdef';
+      const ice = await startTribune({ configBody: ({ port, key, secret }) =>
+        `port: ${port}\nbind_addresses: [127.0.0.1]\nkeys:\n  ${key}: ${secret}\n` +
+        `rtc:\n  udp_port: ${udp}\n  node_ip: 127.0.0.1\n` +
+        '  stun_servers: ["stun.example.org:3478"]\n' +
+        '  turn_servers:\n' +
+        `    - {host: turn.example.org, port: 3478, protocol: udp, secret: ${turnSecret}, ttl: 600}\n` +
+        '    - {host: relay.example.org, port: 443, protocol: tls, username: u1, credential: c1}\n' });
+      try {
+        const before0 = Math.floor(Date.now() / 1000);
+        const j = await join('ivy', 'ice-room', { server: ice });
+        const servers = j.join.iceServers;
+        assert.equal(servers.length, 3, JSON.stringify(servers));
+        assert.deepEqual(servers[0].urls, ['stun:stun.example.org:3478']);
+        assert.deepEqual(servers[1].urls, ['turn:turn.example.org:3478?transport=udp']);
+        const [expiry, who] = servers[1].username.split(':');
+        assert.equal(who, 'ivy');
+        assert.ok(Number(expiry) >= before0 + 600 && Number(expiry) <= before0 + 602, expiry);
+        const want = createHmac('sha1', turnSecret).update(servers[1].username).digest('base64');
+        assert.equal(servers[1].credential, want, 'coturn use-auth-secret password');
+        assert.deepEqual(servers[2].urls, ['turns:relay.example.org:443?transport=tcp']);
+        assert.equal(servers[2].username, 'u1');
+        assert.equal(servers[2].credential, 'c1');
+        await j.ws.close();
+      } finally {
+        await ice.stop();
+      }
+    });
+});
