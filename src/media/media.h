@@ -124,6 +124,8 @@ void tbMediaFree(tbMedia *m);
  * it names the worker that owns the room, so whichever worker's socket a
  * client's first check lands on can hand it to the owner. */
 char tbMediaUfragTag(const tbMedia *m, uint32_t room_id);
+/* True when the ICE-TCP listener on rtc.tcp_port is up. */
+bool tbMediaTcpActive(const tbMedia *m);
 /* "sha-256 AB:CD:..." of the DTLS certificate every transport uses. */
 const char *tbMediaFingerprint(const tbMedia *m);
 

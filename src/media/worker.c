@@ -352,6 +352,19 @@ tbMedia *tbMediaStart(const tbMediaConfig *cfg, uv_loop_t *control_loop, tbMedia
     m->rings = calloc((size_t)(m->num_workers * m->num_workers), sizeof *m->rings);
     if (!m->workers || !m->rings) goto err;
     for (int i = 0; i < m->num_workers * m->num_workers; i++) tbHandoffInit(&m->rings[i]);
+    /* SO_REUSEPORT would let another process (same user) share the port
+     * silently: make sure it is free first */
+    if (m->num_workers > 1 && cfg->udp_port > 0) {
+        tbUdp *probe = malloc(sizeof *probe);
+        int rc = probe ? tbUdpOpen(probe, cfg->bind_ip, cfg->udp_port, false) : -1;
+        if (rc != 0) {
+            tbError("media", "UDP port %d is in use: %s", cfg->udp_port, uv_strerror(rc));
+            free(probe);
+            goto err;
+        }
+        tbUdpClose(probe);
+        free(probe);
+    }
     for (int i = 0; i < m->num_workers; i++)
         if (workerInit(m, &m->workers[i], i, cfg) != 0) goto err;
     uv_mutex_init(&m->events_lock);
@@ -421,6 +434,8 @@ void tbMediaFree(tbMedia *m) {
 }
 
 void tbMediaSetEventContext(tbMedia *m, void *ctx) { m->ctx = ctx; }
+
+bool tbMediaTcpActive(const tbMedia *m) { return m->workers[0].tcp != NULL; }
 
 char tbMediaUfragTag(const tbMedia *m, uint32_t room_id) {
     return TB_WORKER_TAGS[room_id % (uint32_t)m->num_workers];

@@ -33,12 +33,12 @@ static void header(tbSbuf *o, const char *name, const char *type, const char *he
 }
 
 static void renderMedia(tbSbuf *o, const tbMediaStats *ms) {
-    header(o, "tribune_media_packets_total", "counter", "UDP media datagrams by direction.");
+    header(o, "tribune_media_packets_total", "counter", "Media datagrams (UDP, and ICE-TCP frames) by direction.");
     tbSbufPrintf(o, "tribune_media_packets_total{direction=\"in\"} %llu\n",
                  (unsigned long long)ms->packets_in);
     tbSbufPrintf(o, "tribune_media_packets_total{direction=\"out\"} %llu\n",
                  (unsigned long long)ms->packets_out);
-    header(o, "tribune_media_bytes_total", "counter", "UDP media bytes by direction.");
+    header(o, "tribune_media_bytes_total", "counter", "Media bytes (UDP, and ICE-TCP frames) by direction.");
     tbSbufPrintf(o, "tribune_media_bytes_total{direction=\"in\"} %llu\n",
                  (unsigned long long)ms->bytes_in);
     tbSbufPrintf(o, "tribune_media_bytes_total{direction=\"out\"} %llu\n",

@@ -80,8 +80,8 @@ static void logStartup(const tbConfig *cfg) {
 
 static void mediaStats(void *ctx, tbMediaStats *out) { tbMediaGetStats(ctx, out); }
 
-/* The media plane and signaling. Without a media port the HTTP API still
- * serves (RoomService, tokens); WebSocket joins are then refused. */
+/* The media plane and signaling; tbServerRun exits when the media plane
+ * cannot start (its port is taken). */
 static void startMedia(tbServer *s, const tbConfig *cfg) {
     if (tbSrtpInit() != 0) tbError("media", "libsrtp initialisation failed");
     /* port-range mode (no rtc.udp_port): every transport gets its own port
@@ -127,7 +127,11 @@ int tbServerRun(const tbConfig *cfg) {
     uv_signal_start(&s.sigterm, onSignal, SIGTERM);
     uv_timer_start(&s.sweep, onSweep, 1000, 1000);
     startMedia(&s, cfg);
-    if (tbHttpServerStart(&s.http, &s.loop, &s.api, s.hub) != 0) {
+    if (!s.media) {
+        /* as livekit-server does: no media port, no server */
+        rc = 1;
+        stop(&s, "the media plane could not start");
+    } else if (tbHttpServerStart(&s.http, &s.loop, &s.api, s.hub) != 0) {
         rc = 1;
         stop(&s, "start-up failed");
     } else {

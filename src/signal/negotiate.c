@@ -197,7 +197,8 @@ static void candidatesFor(tbSignalSession *s, char lines[][128], const char **pt
     int udp = s->udp_port;
     *n = 0;
     for (int proto = 0; proto < 2; proto++) {
-        if (proto == TB_ICE_TCP && cfg->rtc.tcp_port <= 0) break;
+        if (proto == TB_ICE_TCP && (cfg->rtc.tcp_port <= 0 || !tbMediaTcpActive(s->hub->media)))
+            break;
         for (size_t i = 0; i < s->hub->addrs.len; i++) {
             uint32_t prio = tbIceCandidatePriority(
                 TB_ICE_TYPE_PREF_HOST, tbIceLocalPreference((tbIceProto)proto, (unsigned)i), 1);
@@ -290,8 +291,10 @@ void tbSessionSetSubscribed(tbSignalSession *s, const char *track_sid, bool on) 
         return;
     }
     tbRoom *room = tbSessionRoom(s);
+    tbParticipant *me = tbSessionParticipant(s);
     const tbTrack *t = NULL;
     const tbParticipant *owner = room ? findTrackOwner(room, track_sid, &t) : NULL;
+    if (!me || !me->permission.can_subscribe) return; /* UpdateParticipant may revoke it */
     if (owner && t->published && owner->session != s) tbSessionWantTrack(s, owner, t);
 }
 
