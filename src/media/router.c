@@ -416,6 +416,8 @@ static void forwardOne(tbRouter *r, tbUpTrack *u, tbDownTrack *d, const uint8_t 
     int n = tbRtpWrite(pkt, h, &rw, buf, TB_UDP_MTU - TB_SRTP_MAX_OVERHEAD);
     if (n <= 0) return;
     size_t len = (size_t)n;
+    if (pt == d->red_pt && d->red_pt && u->pt != d->pt) /* RED blocks name Opus by pt */
+        tbRtpRedRenumber(buf + len - h->payload_len, h->payload_len, u->pt, d->pt);
     if (tbSrtpProtect(&sub->srtp, buf, &len, TB_UDP_MTU) != TB_SRTP_OK) return;
     tbNackBufferPut(&d->nack, m.seq, buf, len, now_us / 1000);
     d->packets++;

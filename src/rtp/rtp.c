@@ -226,3 +226,13 @@ int tbRtpRedPrimary(const uint8_t *buf, tbRtpHeader *h) {
     h->payload_len = (uint16_t)(end - off - skip);
     return TB_RTP_OK;
 }
+
+void tbRtpRedRenumber(uint8_t *payload, size_t len, uint8_t from, uint8_t to) {
+    size_t off = 0;
+    while (off < len) {
+        bool more = payload[off] & 0x80;
+        if ((payload[off] & 0x7f) == from) payload[off] = (uint8_t)((payload[off] & 0x80) | to);
+        if (!more) return;
+        off += 4;
+    }
+}

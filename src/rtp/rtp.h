@@ -121,6 +121,10 @@ size_t tbRtpRewriteExtLen(const tbRtpRewrite *rw);
  * Returns TB_RTP_OK, or TB_RTP_ERR_SHORT when the RED headers or block
  * lengths run past the payload. */
 int tbRtpRedPrimary(const uint8_t *buf, tbRtpHeader *h);
+/* Rewrites the payload type inside every RED block header of a RED payload
+ * (payload, len) from `from` to `to`: a subscriber may number Opus
+ * differently from the publisher. Stops at the first malformed header. */
+void tbRtpRedRenumber(uint8_t *payload, size_t len, uint8_t from, uint8_t to);
 
 /* Writes the packet described by in/h, rewritten per rw, to out[0..cap):
  * fixed header (V=2, P=0, X as needed, CSRCs copied, M from the input or

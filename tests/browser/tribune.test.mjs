@@ -1,9 +1,10 @@
 // tribune.test.mjs — tribune with the unmodified livekit-client in real
 // headless Chromium: three participants, each its own browser with its own
 // tone (alice 440 Hz, bob 700 Hz, carol 1000 Hz), join a room and each hears
-// the other two (the analyser reads their frequencies); mute/unmute, active
-// speakers, a late joiner (dave, 1300 Hz) who hears everyone and is heard,
-// and leaving. On /rtc/v1 (one peer connection, the SDK's default); the /rtc
+// the other two (the analyser reads their frequencies); RTCP-derived stats,
+// active speakers, mute/unmute, unsubscribe/resubscribe, a late joiner (dave,
+// 1300 Hz) who hears everyone and is heard, unpublishing, a closed tab, and
+// leaving. On /rtc/v1 (one peer connection, the SDK's default); the /rtc
 // suite (two peer connections) waits for the data-channel issue.
 // The binary is $TRIBUNE_BIN, else build/tribune.
 import assert from 'node:assert/strict';

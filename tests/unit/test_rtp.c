@@ -3,7 +3,7 @@
  * extensions, RFC 6464 audio level, RFC 5761 RTP/RTCP demux, and the
  * per-subscriber rewrite. Packets are laid out as Chromium sends Opus with
  * the extmap ids of the livekit-client 2.23 offer in
- * /work/shared/fixtures (1 ssrc-audio-level, 2 abs-send-time,
+ * the brief's shared fixtures (1 ssrc-audio-level, 2 abs-send-time,
  * 3 transport-wide-cc, 4 sdes:mid). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -405,6 +405,12 @@ static void testRedPrimary(void **state) {
     pkt[12] = 0x80 | 111;
     assert_int_equal(tbRtpParse(pkt, 16, &h), TB_RTP_OK);
     assert_int_equal(tbRtpRedPrimary(pkt, &h), TB_RTP_ERR_SHORT);
+    /* renumbering Opus 111 -> 109 in both block headers, F bit kept */
+    p[3] = 5;
+    tbRtpRedRenumber(p, 4 + 1 + 5 + 7, 111, 109);
+    assert_int_equal(p[0], 0x80 | 109);
+    assert_int_equal(p[4], 109);
+    assert_int_equal(p[5], 0xaa); /* block data untouched */
 }
 
 int main(void) {
