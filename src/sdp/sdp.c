@@ -5,6 +5,7 @@
  * (sdpParseLines) cuts the copy into NUL-terminated strings in place.
  * Unknown lines and attributes are ignored; malformed known ones are errors
  * carrying their line number. */
+#include "ice/ice_lite.h"  /* tbIceIsIceChars: RFC 8839 ice-chars */
 #include "sdp/sdp.h"
 
 #include <stdarg.h>
@@ -442,23 +443,11 @@ static int attrMsid(sdpParser *ps, char *v) {
     return 0;
 }
 
-/* ice-char = ALPHA / DIGIT / "+" / "/" (RFC 8839). */
-static bool sdpIceChars(const char *s, size_t min) {
-    size_t n = 0;
-    for (; s[n]; n++) {
-        char c = s[n];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/'))
-            return false;
-    }
-    return n >= min && n <= 256;
-}
-
 static int attrIceCred(sdpParser *ps, char *v, const char **slot_sess, const char **slot_sec,
                        const char *name) {
     NEED_VALUE(ps, v, name);
     char *cred = sdpToken(&v);
-    if (sdpRest(v) || !sdpIceChars(cred, 1))
+    if (sdpRest(v) || !tbIceIsIceChars(cred, 1, 256))
         return sdpErr(ps->err, ps->line, "a=%s: expected 1-256 ice-chars", name);
     if (ps->cur) *slot_sec = cred;
     else *slot_sess = cred;

@@ -3,6 +3,7 @@
  * BUNDLE group of accepted sections, ICE-lite and DTLS parameters, and the
  * msid/ssrc lines of remote tracks sent to the client, which livekit-client
  * maps by msid "PA_xxx|TR_xxx". Hand-written (see sdp.c). Pure code. */
+#include "ice/ice_lite.h"  /* tbIceIsIceChars: RFC 8839 ice-chars */
 #include "sdp/sdp.h"
 
 #include <stdarg.h>
@@ -128,18 +129,6 @@ int tbSdpAnswerSetReject(tbSdpAnswerParams *p, const char *mid) {
     return 0;
 }
 
-static bool ansIceChars(const char *s, size_t min) {
-    size_t n = 0;
-    if (!s) return false;
-    for (; s[n]; n++) {
-        char c = s[n];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/'))
-            return false;
-    }
-    return n >= min && n <= 256;
-}
-
 /* "XX:XX:...": 32 hex pairs. */
 static bool ansFingerprint(const char *s) {
     if (!s || strlen(s) != 32 * 3 - 1) return false;
@@ -164,8 +153,9 @@ static const char *ansCandidate(const char *c) {
 }
 
 static int ansCheckParams(const tbSdpAnswerParams *p, tbSdpError *err) {
-    if (!ansIceChars(p->ice_ufrag, 4)) return ansErr(err, "ice_ufrag: need 4-256 ice-chars");
-    if (!ansIceChars(p->ice_pwd, 22)) return ansErr(err, "ice_pwd: need 22-256 ice-chars");
+    if (!tbIceIsIceChars(p->ice_ufrag, 4, 256))
+        return ansErr(err, "ice_ufrag: need 4-256 ice-chars");
+    if (!tbIceIsIceChars(p->ice_pwd, 22, 256)) return ansErr(err, "ice_pwd: need 22-256 ice-chars");
     if (!ansFingerprint(p->fingerprint_sha256))
         return ansErr(err, "fingerprint_sha256: need 32 colon-separated hex bytes");
     if (p->setup != TB_SDP_SETUP_ACTIVE && p->setup != TB_SDP_SETUP_PASSIVE)

@@ -212,3 +212,21 @@ export function loopbackOnly() {
 }
 
 export { sleep };
+
+/**
+ * Polls window.analyse(identity) on page until exactly one track of identity
+ * carries a tone at hz (±tolHz) above minRms, for at most timeoutMs.
+ * Resolves to that measurement; rejects naming what was heard instead.
+ */
+export async function hearsTone(page, identity, hz, { timeoutMs = 15000, tolHz = 15,
+  minRms = 0.1 } = {}) {
+  const t0 = Date.now();
+  let res = [];
+  while (Date.now() - t0 < timeoutMs) {
+    res = await page.evaluate((o) => window.analyse(o, { durationMs: 300 }), identity);
+    if (res.length === 1 && Math.abs(res[0].peakHz - hz) <= tolHz && res[0].rms > minRms)
+      return res[0];
+  }
+  throw new Error(`${identity}'s ${hz} Hz not heard within ${timeoutMs} ms: ` +
+    JSON.stringify(res));
+}
