@@ -149,7 +149,7 @@ void tbConfigInitDev(tbConfig *c) {
 
 static void freeTurnServers(tbRtcConfig *rtc) {
     for (size_t i = 0; i < rtc->turn_servers_len; i++) {
-        tbTurnServer *t = &rtc->turn_servers[i];
+        tbExternalTurn *t = &rtc->turn_servers[i];
         free(t->host);
         free(t->protocol);
         free(t->username);

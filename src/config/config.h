@@ -38,7 +38,7 @@ typedef struct tbKeyList {
 } tbKeyList;
 
 /* An external TURN server handed out to clients (rtc.turn_servers). */
-typedef struct tbTurnServer {
+typedef struct tbExternalTurn {
     char *host;
     int port;
     char *protocol;     /* "udp", "tcp" or "tls" */
@@ -46,7 +46,7 @@ typedef struct tbTurnServer {
     char *credential;
     char *secret;       /* ... a TURN REST shared secret */
     int ttl;            /* seconds, for secret-based credentials (LiveKit: 14400) */
-} tbTurnServer;
+} tbExternalTurn;
 
 typedef struct tbRtcConfig {
     int tcp_port;               /* ICE-TCP, 0 = off. LiveKit default 7881 */
@@ -57,7 +57,7 @@ typedef struct tbRtcConfig {
     bool use_external_ip;       /* discover the public IP via STUN */
     char *node_ip;              /* advertised IP, NULL = auto */
     tbStrList stun_servers;     /* "host:port" */
-    tbTurnServer *turn_servers; /* external TURN servers */
+    tbExternalTurn *turn_servers; /* external TURN servers */
     size_t turn_servers_len;
     bool use_ice_lite;          /* always effectively true for tribune */
     int packet_buffer_size_audio; /* LiveKit default 200 */

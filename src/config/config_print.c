@@ -78,7 +78,7 @@ static void putKeyMap(FILE *out, const tbKeyList *l, int depth, int secret) {
 }
 
 /* One rtc.turn_servers entry: its set fields, from the schema's item keys. */
-static void putTurnServer(FILE *out, const tbTurnServer *s, int depth) {
+static void putTurnServer(FILE *out, const tbExternalTurn *s, int depth) {
     size_t n;
     const tbConfigKey *t = tbConfigSchema(&n);
     int first = 1;

@@ -15,7 +15,7 @@
 #include "config/config_internal.h"
 
 #define O(f) offsetof(tbConfig, f)
-#define TS(f) offsetof(tbTurnServer, f)
+#define TS(f) offsetof(tbExternalTurn, f)
 #define CS(f) offsetof(tbCodecSpec, f)
 #define PORT0 0, 65535           /* a port, 0 = off */
 #define PORT1 1, 65535           /* a port, required */

@@ -154,7 +154,7 @@ static int checkWebhook(const tbConfig *c, tbConfigErrors *errs) {
     return bad;
 }
 
-static int checkTurnServer(const tbTurnServer *s, size_t i, tbConfigErrors *errs) {
+static int checkTurnServer(const tbExternalTurn *s, size_t i, tbConfigErrors *errs) {
     int bad = 0;
     if (!s->host) {
         tbConfigAddError(errs, "`rtc.turn_servers` entry %zu has no `host`", i + 1);

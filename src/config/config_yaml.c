@@ -182,7 +182,7 @@ static void applyKeyMap(tbYamlWalk *w, const tbConfigKey *e, const char *path, y
     *dst = tmp;
 }
 
-static void freeTurnServer(tbTurnServer *t) {
+static void freeTurnServer(tbExternalTurn *t) {
     free(t->host);
     free(t->protocol);
     free(t->username);
@@ -197,7 +197,7 @@ static void applyTurnServers(tbYamlWalk *w, const char *path, yaml_node_t *v) {
         return;
     }
     size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start), len = 0;
-    tbTurnServer *list = calloc(n ? n : 1, sizeof *list);
+    tbExternalTurn *list = calloc(n ? n : 1, sizeof *list);
     int before = w->nerr;
     if (!list) return;
     for (size_t i = 0; i < n; i++) {

@@ -27,7 +27,7 @@ static Livekit__ICEServer *newServer(const char *url, const char *user, const ch
     return s;
 }
 
-static Livekit__ICEServer *turnServer(const tbTurnServer *t, const char *identity, int64_t now) {
+static Livekit__ICEServer *turnServer(const tbExternalTurn *t, const char *identity, int64_t now) {
     char url[300], user[320], pass[64];
     const char *proto = t->protocol ? t->protocol : "udp";
     bool tls = strcmp(proto, "tls") == 0;

@@ -34,7 +34,6 @@ typedef struct turnChan {
 } turnChan;
 
 typedef struct turnAlloc {
-    bool used;
     tbTurnTuple tuple;                    /* client 5-tuple */
     struct sockaddr_storage relay;        /* relayed transport address */
     char username[TB_TURN_USERNAME_MAX];  /* owner (441 for others) */
@@ -42,18 +41,25 @@ typedef struct turnAlloc {
     uint64_t expires;                     /* monotonic seconds */
     turnPerm perms[TB_TURN_MAX_PERMISSIONS];
     turnChan chans[TB_TURN_MAX_CHANNELS];
+    uint32_t slot;                        /* index in allocs */
+    uint32_t next_tuple, next_relay;      /* hash chains: slot + 1, 0 = end */
 } turnAlloc;
 
 struct tbTurnServer {
-    tbTurnConfig cfg;                /* copy; realm/secret point below */
+    tbTurnServerConfig cfg;                /* copy; realm/secret point below */
     char *realm;                     /* owned copy */
     uint8_t *secret;                 /* owned copy */
     StunAgent agent_fp;              /* requests with FINGERPRINT; all replies */
     StunAgent agent_nofp;            /* requests without FINGERPRINT */
-    turnAlloc *allocs;               /* max_allocations slots */
+    turnAlloc **allocs;              /* max_allocations slots, NULL = free */
     size_t live;                     /* used slots */
+    uint32_t *by_tuple;              /* hash buckets on the client 5-tuple and */
+    uint32_t *by_relay;              /* on the relayed address: slot + 1, 0 = empty */
+    size_t nbuckets;                 /* power of two, >= 2 * max_allocations */
     char user[TB_TURN_USERNAME_MAX]; /* scratch: USERNAME of this request */
     char pw[TB_TURN_PASSWORD_MAX];   /* scratch: its password (libnice's key) */
+    unsigned key_index;              /* scratch: which password lookup returns */
+    bool allocating;                 /* scratch: the request is an Allocate */
 };
 
 /* One request being answered. */
@@ -135,7 +141,7 @@ static void ssUnmap(const struct sockaddr_storage *in, struct sockaddr_storage *
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-tbTurnServer *tbTurnServerNew(const tbTurnConfig *cfg) {
+tbTurnServer *tbTurnServerNew(const tbTurnServerConfig *cfg) {
     if (cfg == NULL || cfg->realm == NULL || cfg->nonce_secret == NULL ||
         cfg->nonce_secret_len == 0 || cfg->max_allocations == 0 || cfg->cb.lookup == NULL ||
         cfg->cb.relay_open == NULL || cfg->policy == NULL || cfg->default_lifetime == 0 ||
@@ -147,7 +153,12 @@ tbTurnServer *tbTurnServerNew(const tbTurnConfig *cfg) {
     s->realm = strdup(cfg->realm);
     s->secret = malloc(cfg->nonce_secret_len);
     s->allocs = calloc(cfg->max_allocations, sizeof *s->allocs);
-    if (s->realm == NULL || s->secret == NULL || s->allocs == NULL) goto err;
+    for (s->nbuckets = 16; s->nbuckets < 2 * cfg->max_allocations; s->nbuckets *= 2) {}
+    s->by_tuple = calloc(s->nbuckets, sizeof *s->by_tuple);
+    s->by_relay = calloc(s->nbuckets, sizeof *s->by_relay);
+    if (s->realm == NULL || s->secret == NULL || s->allocs == NULL || s->by_tuple == NULL ||
+        s->by_relay == NULL)
+        goto err;
     memcpy(s->secret, cfg->nonce_secret, cfg->nonce_secret_len);
     s->cfg.realm = s->realm;
     s->cfg.nonce_secret = s->secret;
@@ -166,7 +177,10 @@ void tbTurnServerFree(tbTurnServer *s) {
     if (s == NULL) return;
     free(s->realm);
     free(s->secret);
+    for (size_t i = 0; s->allocs != NULL && i < s->cfg.max_allocations; i++) free(s->allocs[i]);
     free(s->allocs);
+    free(s->by_tuple);
+    free(s->by_relay);
     free(s);
 }
 
@@ -174,25 +188,71 @@ size_t tbTurnServerAllocationCount(const tbTurnServer *s) {
     return s ? s->live : 0;
 }
 
+/* ---- allocation index --------------------------------------------------- */
+
+/* FNV-1a over an address and port (family-aware, padding excluded). */
+static uint32_t hashAddr(uint32_t h, const struct sockaddr_storage *ss) {
+    tbPeerAddr a = ssAddr(ss);
+    uint16_t port = ssPort(ss);
+    size_t n = a.family == AF_INET6 ? 16 : 4;
+    for (size_t i = 0; i < n; i++) h = (h ^ a.b[i]) * 16777619u;
+    h = (h ^ (uint8_t)(port >> 8)) * 16777619u;
+    return (h ^ (uint8_t)port) * 16777619u;
+}
+
+static uint32_t *tupleBucket(tbTurnServer *s, const tbTurnTuple *t) {
+    uint32_t h = hashAddr(2166136261u ^ (uint32_t)t->proto, &t->client);
+    return &s->by_tuple[h & (s->nbuckets - 1)];
+}
+
+static uint32_t *relayBucket(tbTurnServer *s, const struct sockaddr_storage *relay) {
+    return &s->by_relay[hashAddr(2166136261u, relay) & (s->nbuckets - 1)];
+}
+
+static void indexInsert(tbTurnServer *s, turnAlloc *a) {
+    uint32_t *b = tupleBucket(s, &a->tuple);
+    a->next_tuple = *b;
+    *b = a->slot + 1;
+    b = relayBucket(s, &a->relay);
+    a->next_relay = *b;
+    *b = a->slot + 1;
+}
+
+/* Unlinks a from the chain starting at *b (next field chosen by `tuple`). */
+static void chainRemove(tbTurnServer *s, uint32_t *b, const turnAlloc *a, bool tuple) {
+    while (*b != 0) {
+        turnAlloc *x = s->allocs[*b - 1];
+        uint32_t *next = tuple ? &x->next_tuple : &x->next_relay;
+        if (x == a) {
+            *b = *next;
+            return;
+        }
+        b = next;
+    }
+}
+
 static void allocFree(tbTurnServer *s, turnAlloc *a) {
     if (s->cfg.cb.relay_close) s->cfg.cb.relay_close(s->cfg.cb.ud, &a->relay);
-    memset(a, 0, sizeof *a);
+    chainRemove(s, tupleBucket(s, &a->tuple), a, true);
+    chainRemove(s, relayBucket(s, &a->relay), a, false);
+    s->allocs[a->slot] = NULL;
+    free(a);
     s->live--;
 }
 
 static turnAlloc *findByTuple(tbTurnServer *s, const tbTurnTuple *t, uint64_t now) {
-    for (size_t i = 0; i < s->cfg.max_allocations; i++) {
-        turnAlloc *a = &s->allocs[i];
-        if (a->used && a->expires > now && sameTuple(&a->tuple, t)) return a;
+    for (uint32_t i = *tupleBucket(s, t); i != 0; i = s->allocs[i - 1]->next_tuple) {
+        turnAlloc *a = s->allocs[i - 1];
+        if (a->expires > now && sameTuple(&a->tuple, t)) return a;
     }
     return NULL;
 }
 
 static turnAlloc *findByRelay(tbTurnServer *s, const struct sockaddr_storage *relay,
                               uint64_t now) {
-    for (size_t i = 0; i < s->cfg.max_allocations; i++) {
-        turnAlloc *a = &s->allocs[i];
-        if (a->used && a->expires > now && sameAddr(&a->relay, relay)) return a;
+    for (uint32_t i = *relayBucket(s, relay); i != 0; i = s->allocs[i - 1]->next_relay) {
+        turnAlloc *a = s->allocs[i - 1];
+        if (a->expires > now && sameAddr(&a->relay, relay)) return a;
     }
     return NULL;
 }
@@ -217,8 +277,8 @@ static bool installPerm(tbTurnServer *s, turnAlloc *a, const tbPeerAddr *ip, uin
 size_t tbTurnServerTick(tbTurnServer *s, uint64_t now) {
     size_t n = 0;
     for (size_t i = 0; s != NULL && i < s->cfg.max_allocations; i++) {
-        turnAlloc *a = &s->allocs[i];
-        if (!a->used) continue;
+        turnAlloc *a = s->allocs[i];
+        if (a == NULL) continue;
         if (a->expires <= now) {
             allocFree(s, a);
             n++;
@@ -350,7 +410,9 @@ static bool validater(StunAgent *agent, StunMessage *m, uint8_t *user, uint16_t 
     memcpy(s->user, user, ulen);
     s->user[ulen] = '\0';
     s->pw[0] = '\0';
-    if (s->cfg.cb.lookup(s->cfg.cb.ud, s->user, s->pw, sizeof s->pw) != 0) return false;
+    if (s->cfg.cb.lookup(s->cfg.cb.ud, s->user, s->key_index, s->allocating, s->pw,
+                         sizeof s->pw) != 0)
+        return false;
     s->pw[sizeof s->pw - 1] = '\0';
     *pw = (uint8_t *)s->pw;
     *pwlen = strlen(s->pw);
@@ -374,8 +436,13 @@ static int authenticate(tbTurnServer *s, turnReq *r) {
     bool fp = stun_message_has_attribute(m, STUN_ATTRIBUTE_FINGERPRINT);
     const uint8_t *buf = m->buffer;
     size_t len = m->buffer_len;
-    StunValidationStatus v = stun_agent_validate(fp ? &s->agent_fp : &s->agent_nofp, m, buf,
-                                                 len, validater, s);
+    /* one password per candidate (rotated TURN REST secrets), until one fits */
+    StunValidationStatus v = STUN_VALIDATION_UNAUTHORIZED;
+    s->allocating = stun_message_get_method(m) == STUN_ALLOCATE;
+    for (s->key_index = 0; s->key_index < TB_TURN_MAX_KEYS; s->key_index++) {
+        v = stun_agent_validate(fp ? &s->agent_fp : &s->agent_nofp, m, buf, len, validater, s);
+        if (v != STUN_VALIDATION_UNAUTHORIZED || s->pw[0] == '\0') break;
+    }
     m->agent = &s->agent_fp;
     switch (v) {
     case STUN_VALIDATION_SUCCESS: break;
@@ -428,19 +495,29 @@ static int requestedFamily(const StunMessage *m) {
     return 0;
 }
 
-/* A free slot, or NULL when a quota is reached. */
-static turnAlloc *quotaSlot(tbTurnServer *s, uint64_t now) {
+/* The part of a USERNAME a per-user quota counts: TURN REST names
+ * "<expiry>:<identity>" count by identity, so fresh credentials of one
+ * participant share its quota (as LiveKit counts per participant). */
+static const char *quotaKey(const char *user) {
+    const char *p = user;
+    while (*p >= '0' && *p <= '9') p++;
+    return (p != user && *p == ':') ? p + 1 : user;
+}
+
+/* A free slot index, or -1 when a quota is reached. */
+static long quotaSlot(tbTurnServer *s, uint64_t now) {
     size_t mine = 0;
-    turnAlloc *slot = NULL;
+    long slot = -1;
+    const char *key = quotaKey(s->user);
     for (size_t i = 0; i < s->cfg.max_allocations; i++) {
-        turnAlloc *a = &s->allocs[i];
-        if (!a->used) {
-            if (slot == NULL) slot = a;
-        } else if (a->expires > now && strcmp(a->username, s->user) == 0) {
+        const turnAlloc *a = s->allocs[i];
+        if (a == NULL) {
+            if (slot < 0) slot = (long)i;
+        } else if (a->expires > now && strcmp(quotaKey(a->username), key) == 0) {
             mine++;
         }
     }
-    if (s->cfg.max_per_user > 0 && mine >= s->cfg.max_per_user) return NULL;
+    if (s->cfg.max_per_user > 0 && mine >= s->cfg.max_per_user) return -1;
     return slot;
 }
 
@@ -458,22 +535,26 @@ static int doAllocate(tbTurnServer *s, turnReq *r) {
     if (v >> 24 != IPPROTO_UDP) return STUN_ERROR_UNSUPPORTED_TRANSPORT;
     int family = requestedFamily(&r->msg);
     if (family == 0) return STUN_ERROR_UNSUPPORTED_FAMILY;
-    a = quotaSlot(s, r->now);
-    if (a == NULL) return STUN_ERROR_ALLOCATION_QUOTA_REACHED;
-    int rc = s->cfg.cb.relay_open(s->cfg.cb.ud, family, &a->relay);
+    long slot = quotaSlot(s, r->now);
+    if (slot < 0) return STUN_ERROR_ALLOCATION_QUOTA_REACHED;
+    a = calloc(1, sizeof *a);
+    if (a == NULL) return STUN_ERROR_INSUFFICIENT_CAPACITY;
+    int rc = s->cfg.cb.relay_open(s->cfg.cb.ud, r->t, family, &a->relay);
     if (rc != 0) {
-        memset(a, 0, sizeof *a);
+        free(a);
         return rc == -2 ? STUN_ERROR_UNSUPPORTED_FAMILY : STUN_ERROR_INSUFFICIENT_CAPACITY;
     }
+    a->slot = (uint32_t)slot;
+    s->allocs[slot] = a;
     uint32_t life = s->cfg.default_lifetime;
     if (stun_message_find32(&r->msg, STUN_ATTRIBUTE_LIFETIME, &v) ==
             STUN_MESSAGE_RETURN_SUCCESS && v > life)
         life = v < s->cfg.max_lifetime ? v : s->cfg.max_lifetime;
-    a->used = true;
     a->tuple = *r->t;
     memcpy(a->username, s->user, sizeof a->username);
     memcpy(a->txid, r->msg.buffer + 8, 12);
     a->expires = r->now + life;
+    indexInsert(s, a);
     s->live++;
     return allocSuccess(s, r, a);
 }

@@ -13,8 +13,9 @@
  * (expiry + HMAC-SHA256(secret, expiry), OpenSSL). Hand-written here: the
  * TURN allocation/permission/channel state machine and ChannelData framing.
  *
- * Not thread-safe: one server per thread. No allocation per packet: the
- * allocation table is sized once by max_allocations. */
+ * Not thread-safe: one server per thread. No allocation per packet: an
+ * allocation is malloc'ed on Allocate, and found from a client 5-tuple or a
+ * relayed address through hash chains sized once by max_allocations. */
 #ifndef TB_TURN_SERVER_H
 #define TB_TURN_SERVER_H
 
@@ -29,6 +30,7 @@
 #define TB_TURN_MAX_CHANNELS 32    /* per allocation */
 #define TB_TURN_USERNAME_MAX 256   /* longest USERNAME accepted, NUL included */
 #define TB_TURN_PASSWORD_MAX 256   /* longest password a lookup may return */
+#define TB_TURN_MAX_KEYS 8          /* passwords tried per USERNAME (rotated secrets) */
 #define TB_TURN_CHANNEL_MIN 0x4000
 #define TB_TURN_CHANNEL_MAX 0x4FFF
 
@@ -41,20 +43,26 @@ typedef struct tbTurnTuple {
 
 /* Callbacks into the engine. All receive `ud`. */
 typedef struct tbTurnCallbacks {
-    /* USERNAME (NUL-terminated) → password copied into pw (NUL-terminated).
-     * Returns 0, or -1 for an unknown user. Static users and TURN REST
-     * (src/auth/turn_rest.h) are the caller's business. */
-    int (*lookup)(void *ud, const char *username, char *pw, size_t pwcap);
+    /* USERNAME (NUL-terminated) → its index-th candidate password copied
+     * into pw (NUL-terminated); the core tries index 0, 1, ... (up to
+     * TB_TURN_MAX_KEYS) until MESSAGE-INTEGRITY matches, so rotated secrets
+     * each get a turn. allocate: the request is an Allocate (credential
+     * expiry applies to new allocations only, as LiveKit does). Returns 0,
+     * or -1 when there is no such candidate. */
+    int (*lookup)(void *ud, const char *username, unsigned index, bool allocate, char *pw,
+                  size_t pwcap);
     /* Binds a relay socket of family AF_INET/AF_INET6 (from turn.relay_range)
-     * and writes its address. Returns 0, -1 when no port is free (→ 508), -2
-     * when the family is not offered (→ 440). */
-    int (*relay_open)(void *ud, int family, struct sockaddr_storage *relay);
+     * for the client on tuple and writes the relayed address to advertise.
+     * Returns 0, -1 when no port is free (→ 508), -2 when the family is not
+     * offered (→ 440). */
+    int (*relay_open)(void *ud, const tbTurnTuple *tuple, int family,
+                      struct sockaddr_storage *relay);
     /* Closes a relay socket (allocation deleted or expired). */
     void (*relay_close)(void *ud, const struct sockaddr_storage *relay);
     void *ud;
 } tbTurnCallbacks;
 
-typedef struct tbTurnConfig {
+typedef struct tbTurnServerConfig {
     const char *realm;           /* REALM, e.g. the TURN domain */
     const uint8_t *nonce_secret; /* HMAC key for stateless nonces */
     size_t nonce_secret_len;
@@ -64,11 +72,12 @@ typedef struct tbTurnConfig {
     uint32_t permission_lifetime; /* seconds (300) */
     uint32_t channel_lifetime;    /* seconds (600) */
     size_t max_allocations;       /* total quota (→ 486) */
-    size_t max_per_user;          /* per-USERNAME quota (→ 486), 0 = none */
+    size_t max_per_user;          /* per-user quota (→ 486), 0 = none; TURN REST
+                                   * names "<expiry>:<id>" count by <id> */
     const tbPeerPolicy *policy;   /* judged on CreatePermission/ChannelBind/Send;
                                    * must outlive the server */
     tbTurnCallbacks cb;
-} tbTurnConfig;
+} tbTurnServerConfig;
 
 /* What the caller must do after a call. */
 typedef enum tbTurnAction {
@@ -96,7 +105,7 @@ typedef struct tbTurnServer tbTurnServer;
 
 /* Copies cfg (the strings and the secret are copied too; policy is not).
  * Returns NULL on a bad config or out of memory. */
-tbTurnServer *tbTurnServerNew(const tbTurnConfig *cfg);
+tbTurnServer *tbTurnServerNew(const tbTurnServerConfig *cfg);
 /* Frees everything; does NOT call relay_close (the engine closes its own). */
 void tbTurnServerFree(tbTurnServer *s);
 

@@ -73,16 +73,28 @@ static bool sameSs(const struct sockaddr_storage *a, const struct sockaddr_stora
     return a->ss_family == b->ss_family && memcmp(a, b, ssLen(a)) == 0;
 }
 
-static int lookup(void *ud, const char *user, char *pw, size_t cap) {
+/* alice and bob have one password; carol (or "<digits>:carol", a TURN REST
+ * style name) has two, as with a rotated secret: old first, new second. */
+static bool sameTupleClient(const tbTurnTuple *a, const tbTurnTuple *b) {
+    return a->proto == b->proto && memcmp(&a->client, &b->client, sizeof a->client) == 0;
+}
+
+static int lookup(void *ud, const char *user, unsigned index, bool allocate, char *pw,
+                  size_t cap) {
     (void)ud;
+    (void)allocate;
+    const char *c = strchr(user, ':') ? strchr(user, ':') + 1 : user;
     const char *p = strcmp(user, "alice") == 0 ? "alicepw" : strcmp(user, "bob") == 0 ? "bobpw" : NULL;
-    if (p == NULL) return -1;
+    if (strcmp(c, "carol") == 0) p = index == 0 ? "carol-old" : "carol-new";
+    if (p == NULL || index > (strcmp(c, "carol") == 0 ? 1u : 0u)) return -1;
     snprintf(pw, cap, "%s", p);
     return 0;
 }
 
-static int relayOpen(void *ud, int family, struct sockaddr_storage *relay) {
+static int relayOpen(void *ud, const tbTurnTuple *t, int family,
+                     struct sockaddr_storage *relay) {
     fx *f = ud;
+    assert_true(sameTupleClient(t, &f->t));
     if (f->no_port) return -1;
     if (family != AF_INET) return -2;
     *relay = addr("198.51.100.1", (uint16_t)(50000 + f->opened));
@@ -174,7 +186,7 @@ static int setup(void **state) {
     static const uint8_t secret[] = "nonce-secret";
     fx *f = calloc(1, sizeof *f);
     assert_int_equal(tbPeerPolicyInit(&f->pol, NULL, 0, NULL, 0), 0);
-    tbTurnConfig c = {.realm = REALM, .nonce_secret = secret, .nonce_secret_len = 12,
+    tbTurnServerConfig c = {.realm = REALM, .nonce_secret = secret, .nonce_secret_len = 12,
                       .nonce_lifetime = 600, .default_lifetime = 600, .max_lifetime = 3600,
                       .permission_lifetime = 300, .channel_lifetime = 600,
                       .max_allocations = 4, .max_per_user = 2, .policy = &f->pol,
@@ -311,6 +323,20 @@ static void testBadPasswordUnknownUserStaleNonce(void **state) {
     memset(f->nonce, 0, sizeof f->nonce);
     memcpy(f->nonce, nonce, len);
     assert_int_equal(allocate(f, "alice", "alicepw", 17), 0);
+}
+
+/* A second password (rotated secret) is tried when the first does not
+ * match; the per-user quota counts "<expiry>:carol" names as one user. */
+static void testRotatedPasswordAndQuotaKey(void **state) {
+    fx *f = *state;
+    assert_int_equal(allocate(f, "1000:carol", "carol-new", 17), 0);
+    f->t.client = addr("192.0.2.10", 40001);
+    assert_int_equal(allocate(f, "2000:carol", "carol-old", 17), 0);
+    f->t.client = addr("192.0.2.10", 40002);
+    assert_int_equal(allocate(f, "3000:carol", "carol-new", 17), 486);
+    f->t.client = addr("192.0.2.10", 40003);
+    assert_int_equal(allocate(f, "3000:carol", "neither", 17), 401);
+    assert_int_equal(tbTurnServerAllocationCount(f->s), 2);
 }
 
 static void testDontFragment420(void **state) {
@@ -523,7 +549,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         T(testAllocateWithLibniceUsage), T(testAllocateRetransmitAnd437),
         T(testTcpTransport442AndNoPort508), T(testBadPasswordUnknownUserStaleNonce),
-        T(testDontFragment420), T(testQuota486), T(testPermissionPolicy),
+        T(testDontFragment420), T(testRotatedPasswordAndQuotaKey), T(testQuota486), T(testPermissionPolicy),
         T(testSendAndData), T(testChannels), T(testChannelDataTcpPadding),
         T(testRefreshZeroDeletes), T(testExpiryByTick), T(testNotTurn),
     };
