@@ -43,6 +43,9 @@ typedef struct tbApi {
     /* media plane counters for /metrics (NULL = none) */
     void (*media_stats)(void *ctx, struct tbMediaStats *out);
     void *media_ctx;
+    /* embedded TURN server counters for /metrics (NULL = TURN off) */
+    void (*turn_stats)(void *ctx, struct tbTurnStats *out);
+    void *turn_ctx;
 } tbApi;
 
 void tbApiDispatch(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);

@@ -1,5 +1,6 @@
 /* health.c — liveness and observability routes: `/` (LiveKit's health check,
  * body "OK"), `/healthz` (JSON status) and `/metrics` (Prometheus). */
+#include "turn/turn_engine.h"
 #include <stdio.h>
 #include <unistd.h>
 
@@ -46,6 +47,11 @@ void tbApiMetrics(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp) {
     if (api->media_stats) {
         api->media_stats(api->media_ctx, &ms);
         s.media = &ms;
+    }
+    tbTurnStats ts;
+    if (api->turn_stats) {
+        api->turn_stats(api->turn_ctx, &ts);
+        s.turn = &ts;
     }
     resp->body.len = 0;
     tbMetricsRender(api->metrics, &s, &resp->body);

@@ -13,4 +13,11 @@
 int tbTurnRestCredentials(const char *secret, const char *identity, int64_t expiry,
                           char *username, size_t ulen, char *password, size_t plen);
 
+/* password = base64(HMAC-SHA1(secret, username)) for any username.
+ * Returns 0, or -1 when the buffer is too small. */
+int tbTurnRestPassword(const char *secret, const char *username, char *password, size_t plen);
+/* The expiry of a TURN REST username ("<expiry>" or "<expiry>:<anything>",
+ * coturn accepts both), or -1 when it is not one. */
+int64_t tbTurnRestExpiry(const char *username);
+
 #endif

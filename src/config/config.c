@@ -113,6 +113,10 @@ void tbConfigInitDefaults(tbConfig *c) {
     c->rtc.packet_buffer_size_audio = 200;
     c->turn.relay_range_start = 30000;
     c->turn.relay_range_end = 40000;
+    c->turn.per_user_relay_allocation_limit = 12;
+    c->turn.ttl_seconds = 300;
+    c->turn.max_allocations = 1000;
+    c->turn.bandwidth_limit = 3000000;
     c->room.auto_create = true;
     c->room.empty_timeout = 300;
     c->room.departure_timeout = 20;

@@ -94,7 +94,11 @@ typedef struct tbTurnConfig {
     char *realm;                /* tribune-only: default domain, else "tribune" */
     tbStrList secrets;          /* tribune-only: TURN REST shared secrets */
     tbKeyList users;            /* tribune-only: static name: password */
-    tbStrList allow_restricted_peer_cidrs; /* tribune-only */
+    tbStrList allow_restricted_peer_cidrs;
+    int per_user_relay_allocation_limit; /* LiveKit default 12; 0 = no quota */
+    int ttl_seconds;            /* embedded TURN credentials, LiveKit: 300, [300, 86400] */
+    int max_allocations;        /* tribune-only: total quota, default 1000 */
+    int bandwidth_limit;        /* tribune-only: bits/s per allocation, 0 = none */
 } tbTurnConfig;
 
 typedef struct tbRoomConfig {

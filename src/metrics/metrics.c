@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "media/media.h"
+#include "turn/turn_engine.h"
 
 void tbMetricsCountHttp(tbMetrics *m, const char *route, int status) {
     for (size_t i = 0; i < m->num_http; i++) {
@@ -68,6 +69,43 @@ static void renderMedia(tbSbuf *o, const tbMediaStats *ms) {
     tbSbufPrintf(o, "tribune_media_transports %llu\n", (unsigned long long)ms->transports);
 }
 
+static void renderTurn(tbSbuf *o, const tbTurnStats *t) {
+    header(o, "tribune_turn_allocations", "gauge", "Live TURN allocations.");
+    tbSbufPrintf(o, "tribune_turn_allocations %llu\n", (unsigned long long)t->allocations);
+    header(o, "tribune_turn_allocations_total", "counter", "TURN relays opened.");
+    tbSbufPrintf(o, "tribune_turn_allocations_total %llu\n", (unsigned long long)t->relays_opened);
+    header(o, "tribune_turn_packets_total", "counter", "Datagrams relayed, by direction.");
+    tbSbufPrintf(o, "tribune_turn_packets_total{direction=\"to_peer\"} %llu\n",
+                 (unsigned long long)t->to_peer_packets);
+    tbSbufPrintf(o, "tribune_turn_packets_total{direction=\"to_client\"} %llu\n",
+                 (unsigned long long)t->to_client_packets);
+    header(o, "tribune_turn_bytes_total", "counter", "Payload bytes relayed, by direction.");
+    tbSbufPrintf(o, "tribune_turn_bytes_total{direction=\"to_peer\"} %llu\n",
+                 (unsigned long long)t->to_peer_bytes);
+    tbSbufPrintf(o, "tribune_turn_bytes_total{direction=\"to_client\"} %llu\n",
+                 (unsigned long long)t->to_client_bytes);
+    header(o, "tribune_turn_requests_total", "counter", "STUN/TURN requests answered.");
+    tbSbufPrintf(o, "tribune_turn_requests_total %llu\n", (unsigned long long)t->requests);
+    header(o, "tribune_turn_errors_total", "counter", "Error responses, by STUN error code.");
+    for (int i = 0; i < TB_TURN_NERRORS; i++) {
+        int code = tbTurnErrorCode(i);
+        if (code)
+            tbSbufPrintf(o, "tribune_turn_errors_total{code=\"%d\"} %llu\n", code,
+                         (unsigned long long)t->errors[i]);
+        else
+            tbSbufPrintf(o, "tribune_turn_errors_total{code=\"other\"} %llu\n",
+                         (unsigned long long)t->errors[i]);
+    }
+    header(o, "tribune_turn_dropped_total", "counter", "TURN packets dropped, by reason.");
+    for (int d = 0; d < TB_TURN_DROP_COUNT; d++)
+        tbSbufPrintf(o, "tribune_turn_dropped_total{reason=\"%s\"} %llu\n",
+                     tbTurnDropName((tbTurnDrop)d), (unsigned long long)t->dropped[d]);
+    header(o, "tribune_turn_tcp_connections", "gauge", "Open TURN TCP/TLS connections.");
+    tbSbufPrintf(o, "tribune_turn_tcp_connections %llu\n", (unsigned long long)t->tcp_connections);
+    header(o, "tribune_turn_tls_failures_total", "counter", "TLS handshakes or records refused.");
+    tbSbufPrintf(o, "tribune_turn_tls_failures_total %llu\n", (unsigned long long)t->tls_failures);
+}
+
 void tbMetricsRender(const tbMetrics *m, const tbMetricsSnapshot *s, tbSbuf *o) {
     header(o, "tribune_build_info", "gauge", "Build information.");
     tbSbufPrintf(o, "tribune_build_info{version=\"%s\",srtp=\"%s\"} 1\n", s->version,
@@ -100,6 +138,7 @@ void tbMetricsRender(const tbMetrics *m, const tbMetricsSnapshot *s, tbSbuf *o) 
     tbSbufPrintf(o, "tribune_signal_messages_dropped_total{reason=\"oversize\"} %llu\n",
                  (unsigned long long)m->signal_oversize);
     if (s->media) renderMedia(o, s->media);
+    if (s->turn) renderTurn(o, s->turn);
     if (s->rss_bytes) {
         header(o, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
         tbSbufPrintf(o, "process_resident_memory_bytes %llu\n",

@@ -42,6 +42,7 @@ typedef struct tbMetricsSnapshot {
     double uptime_s;
     uint64_t rss_bytes;         /* 0 = unknown */
     const struct tbMediaStats *media; /* NULL = no media plane */
+    const struct tbTurnStats *turn;   /* NULL = TURN off */
 } tbMetricsSnapshot;
 
 void tbMetricsCountHttp(tbMetrics *m, const char *route, int status);

@@ -15,6 +15,7 @@
 #include "metrics/metrics.h"
 #include "room/registry.h"
 #include "tb_build_config.h"
+#include "turn/turn_engine.h"
 #include "util/log.h"
 
 typedef struct tbServer {
@@ -27,6 +28,7 @@ typedef struct tbServer {
     tbHttpServer http;
     tbMedia *media;             /* NULL when the UDP port could not be bound */
     tbSignalHub *hub;
+    tbTurnEngine *turn;         /* NULL when turn.enabled is off */
     bool stopping;
 } tbServer;
 
@@ -54,6 +56,9 @@ static void stop(tbServer *s, const char *why) {
     tbInfo("server", "%s: shutting down", why);
     tbHttpServerStop(&s->http);
     if (s->media) tbMediaStop(s->media);
+    tbTurnEngineStop(s->turn);
+    s->turn = NULL;
+    s->api.turn_stats = NULL;
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sweep, NULL);
@@ -71,9 +76,6 @@ static void logStartup(const tbConfig *cfg) {
         tbWarn("server", "redis.address (%s) is set, but the Redis state store is not "
                          "implemented yet: state stays in memory on this node",
                cfg->redis.address);
-    if (cfg->turn.enabled)
-        tbWarn("server", "turn.enabled is set, but the embedded TURN server is not "
-                         "implemented yet: no TURN listener is started");
     if (cfg->development && cfg->keys.len > 0)
         tbInfo("server", "API key: %s (dev)", cfg->keys.items[0].key);
 }
@@ -100,6 +102,19 @@ static void startMedia(tbServer *s, const tbConfig *cfg) {
         s->api.media_ctx = s->media;
     }
     if (s->hub) s->api.hooks = tbSignalHubApiHooks(s->hub);
+}
+
+static void turnStats(void *ctx, tbTurnStats *out) { tbTurnEngineGetStats(ctx, out); }
+
+/* The embedded TURN server, on its own thread. False when it was asked for
+ * and cannot start (a port is taken, the TLS files are unusable). */
+static bool startTurn(tbServer *s, const tbConfig *cfg) {
+    if (!cfg->turn.enabled) return true;
+    s->turn = tbTurnEngineStart(cfg);
+    if (s->turn == NULL) return false;
+    s->api.turn_stats = turnStats;
+    s->api.turn_ctx = s->turn;
+    return true;
 }
 
 static void initServer(tbServer *s, const tbConfig *cfg) {
@@ -131,6 +146,9 @@ int tbServerRun(const tbConfig *cfg) {
         /* as livekit-server does: no media port, no server */
         rc = 1;
         stop(&s, "the media plane could not start");
+    } else if (!startTurn(&s, cfg)) {
+        rc = 1;
+        stop(&s, "the TURN server could not start");
     } else if (tbHttpServerStart(&s.http, &s.loop, &s.api, s.hub) != 0) {
         rc = 1;
         stop(&s, "start-up failed");

@@ -3,9 +3,12 @@
  *
  * STUN codec, long-term MESSAGE-INTEGRITY, FINGERPRINT and SOFTWARE are
  * libnice's StunAgent. The state machine is hand-written: no library offers a
- * socket-free TURN server core. DONT-FRAGMENT, EVEN-PORT and
- * RESERVATION-TOKEN are not supported, so (being comprehension-required) they
- * are absent from the known-attribute list and get 420 from libnice. */
+ * socket-free TURN server core. EVEN-PORT gets an even relay port, but its
+ * R bit (reserve the next port) is not honoured: no RESERVATION-TOKEN is
+ * returned, which RFC 8656 §7.2 lets a client cope with (it then allocates
+ * its RTCP relay separately). DONT-FRAGMENT and RESERVATION-TOKEN are not
+ * supported, so (being comprehension-required) they are absent from the
+ * known-attribute list and get 420 from libnice. */
 #include "turn/turn_server.h"
 
 #include <netinet/in.h>
@@ -18,6 +21,7 @@
 #include "turn/turn_nonce.h"
 
 #define ATTR_REQUESTED_ADDRESS_FAMILY 0x0017
+#define ATTR_EVEN_PORT 0x0018
 #define CHANNEL_DATA_HEADER 4
 
 typedef struct turnPerm {
@@ -26,7 +30,7 @@ typedef struct turnPerm {
 } turnPerm;
 
 typedef struct turnChan {
-    uint16_t num;                 /* 0x4000..0x4FFF, 0: slot free */
+    uint16_t num;                 /* 0x4000..0x7FFF, 0: slot free */
     tbPeerAddr addr;              /* canonical peer IP */
     uint16_t port;                /* peer port, host order */
     struct sockaddr_storage peer; /* canonical peer, where data goes */
@@ -78,7 +82,7 @@ static const uint16_t knownAttrs[] = {
     STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, STUN_ATTRIBUTE_SOFTWARE, STUN_ATTRIBUTE_FINGERPRINT,
     STUN_ATTRIBUTE_CHANNEL_NUMBER, STUN_ATTRIBUTE_LIFETIME, STUN_ATTRIBUTE_XOR_PEER_ADDRESS,
     STUN_ATTRIBUTE_DATA, STUN_ATTRIBUTE_XOR_RELAYED_ADDRESS, STUN_ATTRIBUTE_REQUESTED_TRANSPORT,
-    ATTR_REQUESTED_ADDRESS_FAMILY, 0};
+    ATTR_REQUESTED_ADDRESS_FAMILY, ATTR_EVEN_PORT, 0};
 
 /* ---- addresses ---------------------------------------------------------- */
 
@@ -184,6 +188,8 @@ void tbTurnServerFree(tbTurnServer *s) {
     free(s);
 }
 
+const char *tbTurnServerRealm(const tbTurnServer *s) { return s ? s->realm : ""; }
+
 size_t tbTurnServerAllocationCount(const tbTurnServer *s) {
     return s ? s->live : 0;
 }
@@ -255,6 +261,11 @@ static turnAlloc *findByRelay(tbTurnServer *s, const struct sockaddr_storage *re
         if (a->expires > now && sameAddr(&a->relay, relay)) return a;
     }
     return NULL;
+}
+
+void tbTurnServerDropTuple(tbTurnServer *s, const tbTurnTuple *t) {
+    turnAlloc *a = s && t ? findByTuple(s, t, 0) : NULL;
+    if (a != NULL) allocFree(s, a);
 }
 
 static turnPerm *findPerm(turnAlloc *a, const tbPeerAddr *ip, uint64_t now) {
@@ -539,7 +550,8 @@ static int doAllocate(tbTurnServer *s, turnReq *r) {
     if (slot < 0) return STUN_ERROR_ALLOCATION_QUOTA_REACHED;
     a = calloc(1, sizeof *a);
     if (a == NULL) return STUN_ERROR_INSUFFICIENT_CAPACITY;
-    int rc = s->cfg.cb.relay_open(s->cfg.cb.ud, r->t, family, &a->relay);
+    bool even = stun_message_has_attribute(&r->msg, ATTR_EVEN_PORT);
+    int rc = s->cfg.cb.relay_open(s->cfg.cb.ud, r->t, family, even, &a->relay);
     if (rc != 0) {
         free(a);
         return rc == -2 ? STUN_ERROR_UNSUPPORTED_FAMILY : STUN_ERROR_INSUFFICIENT_CAPACITY;

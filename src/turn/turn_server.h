@@ -32,7 +32,10 @@
 #define TB_TURN_PASSWORD_MAX 256   /* longest password a lookup may return */
 #define TB_TURN_MAX_KEYS 8          /* passwords tried per USERNAME (rotated secrets) */
 #define TB_TURN_CHANNEL_MIN 0x4000
-#define TB_TURN_CHANNEL_MAX 0x4FFF
+/* RFC 8656 narrowed channels to 0x4000-0x4FFF; RFC 5766 clients (coturn's
+ * turnutils among them) still pick up to 0x7FFF, and ChannelData framing is
+ * the same, so the older range is accepted. */
+#define TB_TURN_CHANNEL_MAX 0x7FFF
 
 /* The client side of an allocation: who sent, to which of our listeners. */
 typedef struct tbTurnTuple {
@@ -52,10 +55,10 @@ typedef struct tbTurnCallbacks {
     int (*lookup)(void *ud, const char *username, unsigned index, bool allocate, char *pw,
                   size_t pwcap);
     /* Binds a relay socket of family AF_INET/AF_INET6 (from turn.relay_range)
-     * for the client on tuple and writes the relayed address to advertise.
-     * Returns 0, -1 when no port is free (→ 508), -2 when the family is not
-     * offered (→ 440). */
-    int (*relay_open)(void *ud, const tbTurnTuple *tuple, int family,
+     * for the client on tuple and writes the relayed address to advertise;
+     * even: the port must be even (EVEN-PORT). Returns 0, -1 when no port is
+     * free (→ 508), -2 when the family is not offered (→ 440). */
+    int (*relay_open)(void *ud, const tbTurnTuple *tuple, int family, bool even,
                       struct sockaddr_storage *relay);
     /* Closes a relay socket (allocation deleted or expired). */
     void (*relay_close)(void *ud, const struct sockaddr_storage *relay);
@@ -122,6 +125,11 @@ tbTurnAction tbTurnServerHandlePeer(tbTurnServer *s, const struct sockaddr_stora
 /* Expires allocations (calling relay_close), permissions and channels.
  * Call about once a second. Returns the number of allocations deleted. */
 size_t tbTurnServerTick(tbTurnServer *s, uint64_t now);
+/* The client's TCP/TLS connection on t closed: its allocation is deleted
+ * (RFC 8656 §3.1), calling relay_close. */
+void tbTurnServerDropTuple(tbTurnServer *s, const tbTurnTuple *t);
+/* The realm in use. */
+const char *tbTurnServerRealm(const tbTurnServer *s);
 /* Live allocations (for metrics and tests). */
 size_t tbTurnServerAllocationCount(const tbTurnServer *s);
 

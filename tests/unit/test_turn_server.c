@@ -91,9 +91,10 @@ static int lookup(void *ud, const char *user, unsigned index, bool allocate, cha
     return 0;
 }
 
-static int relayOpen(void *ud, const tbTurnTuple *t, int family,
+static int relayOpen(void *ud, const tbTurnTuple *t, int family, bool even,
                      struct sockaddr_storage *relay) {
     fx *f = ud;
+    (void)even;
     assert_true(sameTupleClient(t, &f->t));
     if (f->no_port) return -1;
     if (family != AF_INET) return -2;
@@ -430,7 +431,8 @@ static void testChannels(void **state) {
     struct sockaddr_storage peer = addr("203.0.113.9", 7000);
     assert_int_equal(allocate(f, "alice", "alicepw", 17), 0);
     assert_int_equal(channelBind(f, 0x3FFF, "203.0.113.9", 7000), 400);
-    assert_int_equal(channelBind(f, 0x5000, "203.0.113.9", 7000), 400);
+    assert_int_equal(channelBind(f, 0x8000, "203.0.113.9", 7000), 400);
+    assert_int_equal(channelBind(f, 0x3FFF, "203.0.113.9", 7000), 400);
     assert_int_equal(channelBind(f, 0x4001, "127.0.0.1", 7000), 403);
     assert_int_equal(channelBind(f, 0x4001, "203.0.113.9", 7000), 0);
     assert_int_equal(channelBind(f, 0x4001, "203.0.113.9", 7000), 0); /* refresh */
