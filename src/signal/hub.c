@@ -20,6 +20,7 @@ tbSignalHub *tbSignalHubNew(tbApi *api, tbMedia *media) {
         tbWarn("signal", "no usable IP address for ICE candidates: set rtc.node_ip");
     for (size_t i = 0; i < hub->addrs.len; i++)
         tbInfo("signal", "ICE candidate address %s", hub->addrs.ip[i]);
+    tbTurnAuthInit(&hub->turn_auth, api->config);
     return hub;
 }
 

@@ -9,6 +9,7 @@
 #include "media/addresses.h"
 #include "media/media.h"
 #include "signal/session.h"
+#include "turn/turn_auth.h"
 
 #define TB_PROTOCOL_VERSION 16     /* LiveKit ServerInfo.protocol we speak */
 #define TB_LIVEKIT_COMPAT "1.9.0"  /* server version the SDK compares features against */
@@ -17,6 +18,7 @@ struct tbSignalHub {
     tbApi *api;                 /* config, registry, metrics, clock */
     tbMedia *media;             /* NULL: joins are refused (no media plane) */
     tbLocalAddrs addrs;         /* ICE candidate addresses */
+    tbTurnAuth turn_auth;       /* signs the embedded TURN's credentials */
     tbSignalSession *sessions;  /* every open session */
     uint32_t next_id;           /* media ids: rooms, transports, tracks */
 };
