@@ -6,7 +6,8 @@
 //   mute(bool)              mute/unmute the published microphone
 //   state()                 connection state, remote participants and tracks
 //   leave()                 disconnect
-//   rtcStats()              RTCP-derived stats of the SDK's peer connections
+//   rtcStats()              RTCP-derived stats of the SDK's peer connections, and
+//                           the local candidate of each selected pair (relay or not)
 //   setSubscribed(id, on)   unsubscribe from / resubscribe to a participant's audio
 //   unpublish()             unpublish the microphone
 //   window.events           everything the Room reported, in order
@@ -44,7 +45,7 @@ Object.setPrototypeOf(window.RTCPeerConnection, NativePC);
  */
 async function rtcStats() {
   const out = { remoteOutbound: [], remoteInbound: [], inbound: [], outbound: [],
-    remoteCandidates: [] };
+    remoteCandidates: [], selectedLocal: [] };
   for (const pc of peerConnections) {
     if (pc.connectionState === 'closed') continue;
     const report = await pc.getStats();
@@ -52,6 +53,11 @@ async function rtcStats() {
     report.forEach((s) => {
       if (s.type === 'remote-candidate')
         out.remoteCandidates.push({ address: s.address, port: s.port, protocol: s.protocol });
+      if (s.type === 'transport' && s.selectedCandidatePairId) {
+        const local = report.get(report.get(s.selectedCandidatePairId)?.localCandidateId);
+        if (local) out.selectedLocal.push({ candidateType: local.candidateType,
+          relayProtocol: local.relayProtocol, address: local.address, port: local.port });
+      }
       if (s.type === 'outbound-rtp' && s.kind === 'audio')
         out.outbound.push({ ssrc: s.ssrc, packetsSent: s.packetsSent, mimeType: mime(s) });
       if (s.kind !== 'audio' && s.mediaType !== 'audio') return;
