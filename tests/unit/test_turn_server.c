@@ -390,6 +390,29 @@ static void testPermissionPolicy(void **state) {
     assert_int_equal(replyCode(f), 441);
 }
 
+/* Every forbidden peer form of the issue, on CreatePermission and on
+ * ChannelBind: 403, and no permission is left behind (a Send to it is
+ * dropped). Includes the CVE-2020-26262 forms (0.0.0.0, [::], [::1]) and
+ * IPv4-mapped, IPv4-compatible, NAT64 and 6to4 spellings of loopback. */
+static void testEveryForbiddenPeer403(void **state) {
+    static const char *const forbidden[] = {
+        "0.0.0.0", "::", "::1", "127.0.0.1", "127.1.2.3", "::ffff:127.0.0.1", "::127.0.0.1",
+        "64:ff9b::7f00:1", "2002:7f00:1::", "::ffff:10.0.0.1", "10.0.0.1", "172.16.0.1",
+        "192.168.1.1", "100.64.0.1", "169.254.169.254", "fe80::1", "fc00::1", "fd12::1",
+        "224.0.0.1", "ff02::1", "255.255.255.255", "240.0.0.1"};
+    fx *f = *state;
+    uint16_t chan = 0x4000;
+    assert_int_equal(allocate(f, "alice", "alicepw", 17), 0);
+    for (size_t i = 0; i < sizeof forbidden / sizeof forbidden[0]; i++) {
+        print_message("peer %s\n", forbidden[i]);
+        assert_int_equal(createPermission(f, forbidden[i]), 403);
+        assert_int_equal(channelBind(f, chan++, forbidden[i], 5000), 403);
+        assert_int_equal(sendIndication(f, forbidden[i], 5000, "x"), TB_TURN_NONE);
+    }
+    /* and an allowed one still works afterwards */
+    assert_int_equal(channelBind(f, chan, "203.0.113.9", 5000), 0);
+}
+
 static void testSendAndData(void **state) {
     fx *f = *state;
     assert_int_equal(allocate(f, "alice", "alicepw", 17), 0);
@@ -552,7 +575,7 @@ int main(void) {
         T(testAllocateWithLibniceUsage), T(testAllocateRetransmitAnd437),
         T(testTcpTransport442AndNoPort508), T(testBadPasswordUnknownUserStaleNonce),
         T(testDontFragment420), T(testRotatedPasswordAndQuotaKey), T(testQuota486), T(testPermissionPolicy),
-        T(testSendAndData), T(testChannels), T(testChannelDataTcpPadding),
+        T(testEveryForbiddenPeer403), T(testSendAndData), T(testChannels), T(testChannelDataTcpPadding),
         T(testRefreshZeroDeletes), T(testExpiryByTick), T(testNotTurn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

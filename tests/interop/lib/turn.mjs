@@ -4,7 +4,7 @@
 // TURN REST credentials, /metrics samples, a coturn `turnserver` to check the
 // harness against (TURN_INTEROP_SERVER=coturn), and a minimal STUN/TURN client
 // over UDP for the few cases the coturn tools cannot force (an Allocate with
-// EVEN-PORT, a forged NONCE, two allocations of one identity).
+// EVEN-PORT, a forged NONCE, quotas, ChannelBind to a chosen port).
 //
 // Every process started here is killed (by its own PID) when the test process
 // exits, should a test forget its after() hook.
@@ -239,24 +239,25 @@ export function parseUclient(out) {
 }
 
 /**
- * turnutils_uclient with -c (no RTCP allocation: RESERVATION-TOKEN and
- * EVEN-PORT with R=1 would be sent otherwise). Options:
+ * turnutils_uclient with -c: no RTCP relay. Without -c uclient asks for an
+ * RTP/RTCP pair (EVEN-PORT with the R bit, then RESERVATION-TOKEN); with -c
+ * it still puts EVEN-PORT (R=0) into about half of its Allocates, at random.
+ * Options:
  *   host, port        TURN server (port: the TLS port with tls)
  *   tcp, tls          -t, -t -S
- *   user, password    -u/-w; secret: -W (TURN REST, uclient builds the name)
- *   peer, peerPort    -e/-r (uclient also binds a channel to peerPort + 1)
+ *   user, password    -u/-w; secret: -W (TURN REST, uclient builds the name
+ *                     "<now + 1 day>:<user>" itself)
+ *   peer, peerPort    -e/-r (uclient also binds a channel to peerPort + 1,
+ *                     and does so first)
  *   messages, intervalMs, length   -n, -z, -l
  *   extra             more arguments
- *   retry420          re-run (at most this many more times) when the run failed
- *                     with 420 only: even with -c, uclient puts EVEN-PORT (R=0)
- *                     into about half of its Allocates at random, and a server
- *                     without EVEN-PORT answers 420 (the EVEN-PORT test checks
- *                     that separately and deterministically).
- * Resolves to {...runTool result, ...parseUclient, attempts, runs}.
+ * uclient starts sending 1 to 6 s (at random) after its allocations, and
+ * waits 10 s for missing answers, so a run takes 2 to 7 s, 17 s with loss.
+ * Resolves to {...runTool result, ...parseUclient}.
  */
 export async function uclient({ host = '127.0.0.1', port, tcp = false, tls = false, user, password,
   secret, peer = '127.0.0.1', peerPort, messages = 20, intervalMs = 20, length = 100, extra = [],
-  timeoutMs = 19000, retry420 = 0 } = {}) {
+  timeoutMs = 19000 } = {}) {
   const args = ['-c', '-n', String(messages), '-z', String(intervalMs), '-l', String(length),
     '-p', String(port), '-e', peer, '-r', String(peerPort)];
   if (tcp || tls) args.push('-t');
@@ -265,21 +266,14 @@ export async function uclient({ host = '127.0.0.1', port, tcp = false, tls = fal
   if (password !== undefined) args.push('-w', password);
   if (secret !== undefined) args.push('-W', secret);
   args.push(...extra, host);
-  const runs = [];
-  for (let attempt = 0; ; attempt++) {
-    const r = await runTool('turnutils_uclient', args, { timeoutMs });
-    const parsed = parseUclient(r.out);
-    runs.push({ code: r.code, errors: parsed.errors });
-    const only420 = r.code !== 0 && parsed.errors.some((e) => e.code === 420) &&
-      parsed.errors.every((e) => e.code === 420);
-    if (!only420 || attempt >= retry420) return { ...r, ...parsed, attempts: attempt + 1, runs };
-  }
+  const r = await runTool('turnutils_uclient', args, { timeoutMs });
+  return { ...r, ...parseUclient(r.out) };
 }
 
 /** A uclient result as text for assertion messages. */
 export function describeRun(r) {
   return `$ ${r.cmd}\n(exit ${r.code}${r.signal ? `, signal ${r.signal}` : ''}` +
-    `${r.timedOut ? ', TIMED OUT' : ''}, ${r.ms} ms, attempts ${r.attempts ?? 1})\n${r.out}`;
+    `${r.timedOut ? ', TIMED OUT' : ''}, ${r.ms} ms)\n${r.out}`;
 }
 
 /** turnutils_stunclient: {mapped: {ip, port} | null, ...runTool result}. */
@@ -530,6 +524,19 @@ export class TurnUdpClient {
   allocate(extra = [], opts = {}) {
     return this.request(METHOD.ALLOCATE, [[ATTR.REQUESTED_TRANSPORT, Buffer.from([17, 0, 0, 0])],
       ...extra], opts);
+  }
+
+  /** CreatePermission for one peer IP. */
+  createPermission(ip) {
+    return this.request(METHOD.CREATE_PERMISSION, [[ATTR.XOR_PEER_ADDRESS, xorAddress(ip, 0)]]);
+  }
+
+  /** ChannelBind of channel `num` (0x4000..0x4FFF) to ip:port. */
+  channelBind(num, ip, port) {
+    const v = Buffer.alloc(4);
+    v.writeUInt16BE(num, 0);
+    return this.request(METHOD.CHANNEL_BIND, [[ATTR.CHANNEL_NUMBER, v],
+      [ATTR.XOR_PEER_ADDRESS, xorAddress(ip, port)]]);
   }
 
   /** Refresh LIFETIME 0 (deletes the allocation); errors ignored. */
