@@ -1,11 +1,11 @@
 /* health.c — liveness and observability routes: `/` (LiveKit's health check,
  * body "OK"), `/healthz` (JSON status) and `/metrics` (Prometheus). */
-#include "turn/turn_engine.h"
 #include <stdio.h>
 #include <unistd.h>
 
 #include "api/api.h"
 #include "media/media.h"
+#include "turn/turn_engine.h"
 
 void tbApiRoot(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp) {
     (void)api;

@@ -110,7 +110,18 @@ static void turnStats(void *ctx, tbTurnStats *out) { tbTurnEngineGetStats(ctx, o
  * and cannot start (a port is taken, the TLS files are unusable). */
 static bool startTurn(tbServer *s, const tbConfig *cfg) {
     if (!cfg->turn.enabled) return true;
-    s->turn = tbTurnEngineStart(cfg);
+    /* relays advertise rtc.node_ip, or the address use_external_ip found;
+     * otherwise the local address each client reached */
+    char ext[TB_MAX_LOCAL_ADDRS * TB_ADDR_STRLEN] = "";
+    const char *advertise = cfg->rtc.node_ip;
+    if (!advertise && cfg->rtc.use_external_ip && s->hub) {
+        for (size_t i = 0; i < s->hub->addrs.len; i++) {
+            strncat(ext, s->hub->addrs.ip[i], sizeof ext - strlen(ext) - 2);
+            strcat(ext, ",");
+        }
+        advertise = ext;
+    }
+    s->turn = tbTurnEngineStart(cfg, advertise);
     if (s->turn == NULL) return false;
     s->api.turn_stats = turnStats;
     s->api.turn_ctx = s->turn;

@@ -65,7 +65,7 @@ struct tbTurnEngine {
     SSL_CTX *tls;
     turnRelay **relays[2];             /* [family][port - range_start] */
     int range_start, range_len;
-    struct sockaddr_storage node[2];   /* rtc.node_ip by family */
+    struct sockaddr_storage node[2];   /* advertised relay IP by family */
     bool have_node[2];
     double bytes_per_ms;               /* turn.bandwidth_limit / 8000, 0 = none */
     double burst;                      /* token bucket depth, bytes */
@@ -332,8 +332,8 @@ static int bindRelay(int family, int port) {
     return fd;
 }
 
-/* The address to advertise for a relay of family fi: rtc.node_ip, else the
- * local address the client reached. False when there is none. */
+/* The address to advertise for a relay of family fi: the configured one,
+ * else the local address the client reached. False when there is none. */
 static bool advertisedFor(tbTurnEngine *e, const tbTurnTuple *t, int family,
                           struct sockaddr_storage *out) {
     int fi = family == AF_INET ? 0 : 1;
@@ -502,9 +502,8 @@ static int setupPolicy(tbTurnEngine *e) {
     return 0;
 }
 
-/* rtc.node_ip (one address, or a comma-separated list) by family. */
-static void parseNodeIp(tbTurnEngine *e) {
-    const char *ips = e->cfg->rtc.node_ip;
+/* The advertised IPs (one address, or a list) by family. */
+static void parseAdvertise(tbTurnEngine *e, const char *ips) {
     while (ips && *ips) {
         char one[64];
         size_t n = strcspn(ips, ", ");
@@ -581,7 +580,7 @@ static void abandon(tbTurnEngine *e) {
     freeEngine(e);
 }
 
-tbTurnEngine *tbTurnEngineStart(const tbConfig *cfg) {
+tbTurnEngine *tbTurnEngineStart(const tbConfig *cfg, const char *advertise) {
     const tbTurnConfig *t = &cfg->turn;
     tbTurnEngine *e = calloc(1, sizeof *e);
     if (e == NULL) return NULL;
@@ -593,7 +592,7 @@ tbTurnEngine *tbTurnEngineStart(const tbConfig *cfg) {
     e->relays[1] = calloc((size_t)e->range_len, sizeof *e->relays[1]);
     e->bytes_per_ms = t->bandwidth_limit / 8000.0;
     e->burst = e->bytes_per_ms * 250.0 > 16384 ? e->bytes_per_ms * 250.0 : 16384; /* 250 ms */
-    parseNodeIp(e);
+    parseAdvertise(e, advertise);
     if (tbTurnAuthInit(&e->auth, cfg) != 0 && t->users.len == 0)
         tbWarn("turn", "no TURN secret and no API key: only turn.users can authenticate");
     if (e->relays[0] == NULL || e->relays[1] == NULL || setupPolicy(e) != 0 ||

@@ -40,8 +40,10 @@ typedef struct tbTurnEngine tbTurnEngine;
 
 /* Binds everything turn.* asks for and starts the thread. NULL (logged) when
  * a port cannot be bound or the TLS files are unusable. cfg must outlive the
- * engine. */
-tbTurnEngine *tbTurnEngineStart(const tbConfig *cfg);
+ * engine. advertise: the relayed addresses' IPs ("a.b.c.d", or a list
+ * separated by commas or spaces; the first of each family counts), NULL =
+ * the local address each client reached. */
+tbTurnEngine *tbTurnEngineStart(const tbConfig *cfg, const char *advertise);
 /* Stops the thread, closes every socket, frees. NULL is a no-op. */
 void tbTurnEngineStop(tbTurnEngine *e);
 /* A snapshot (refreshed by the engine once a second). */
