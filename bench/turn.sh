@@ -134,6 +134,25 @@ def udp_counters():
         rows = [l.split() for l in f if l.startswith("Udp:")]
     return dict(zip(rows[0][1:], map(int, rows[1][1:])))
 
+def socket_drops(pids):
+    # receive-buffer drops (skmem d) summed over the UDP sockets of each pid
+    out = {pid: 0 for pid in pids}
+    try:
+        text = subprocess.run(["ss", "-Huanmp"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return out
+    owner = []
+    for line in text.splitlines():
+        if not line.startswith((" ", "\t")):
+            owner = [int(x) for x in re.findall(r"pid=(\d+),", line)]
+            continue
+        m = re.search(r"skmem:\(.*?\bd(\d+)\)", line)
+        if m:
+            for pid in owner:
+                if pid in out:
+                    out[pid] += int(m.group(1))
+    return out
+
 STAT = re.compile(r"msz=(\d+), tot_send_msgs=(\d+), tot_recv_msgs=(\d+)")
 FINAL = re.compile(r"start_mclient: tot_send_msgs=(\d+), tot_recv_msgs=(\d+)")
 LOST = re.compile(r"Total lost packets (\d+) \(([-\d.naif]+)%\), total send dropped (\d+)")
@@ -142,8 +161,9 @@ CONNECT = re.compile(r"Total connect time is (\d+)")
 TRANSMIT = re.compile(r"Total transmit time is (\d+)")
 
 def cmd_run(args):
-    # run SERVER PHASE PID TIMEOUT LOG -- uclient argv...
-    server, phase, pid, timeout, log = args[0], args[1], int(args[2]), float(args[3]), args[4]
+    # run SERVER PHASE PID PEER_PID TIMEOUT LOG -- uclient argv...
+    server, phase, pid, peer_pid = args[0], args[1], int(args[2]), int(args[3])
+    timeout, log = float(args[4]), args[5]
     argv = args[args.index("--") + 1:]
     row = {"server": server, "phase": phase, "ok": False, "command": " ".join(argv)}
     try:
@@ -153,6 +173,7 @@ def cmd_run(args):
         print(json.dumps(row)); return
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     udp0 = udp_counters()
+    drops0 = socket_drops([pid, peer_pid])
     t0 = time.monotonic()
     lines = []
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -175,6 +196,7 @@ def cmd_run(args):
     wall = time.monotonic() - t0
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     udp1 = udp_counters()
+    drops1 = socket_drops([pid, peer_pid])
     try:
         cpu1 = proc_cpu(pid)
         rss, hwm = proc_mem(pid)
@@ -186,7 +208,12 @@ def cmd_run(args):
                 "client_cpu_s": round((ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime), 3),
                 "server_rss_kb": rss, "server_hwm_kb": hwm,
                 "host_udp_rcvbuf_errors": udp1.get("RcvbufErrors", 0) - udp0.get("RcvbufErrors", 0),
-                "host_udp_sndbuf_errors": udp1.get("SndbufErrors", 0) - udp0.get("SndbufErrors", 0)})
+                "host_udp_sndbuf_errors": udp1.get("SndbufErrors", 0) - udp0.get("SndbufErrors", 0),
+                # drops on sockets still open at the end (the server's
+                # listener, the echo peer); relay and client sockets are
+                # closed by then, their drops are only in the host counter
+                "server_socket_drops": drops1[pid] - drops0[pid],
+                "peer_socket_drops": drops1[peer_pid] - drops0[peer_pid]})
     stats = []
     errors = []
     for t, line in lines:
@@ -262,15 +289,24 @@ def cmd_report(args):
         print(f"  {s['label']:<22} {s['desc']}")
     print()
     hdr = ("server", "phase", "sent", "recv", "loss%", "msgs/s", "srv CPU s", "msgs/CPU-s",
-           "RTT ms", "RSS MB", "connect s", "wall s")
-    w = (22, 6, 9, 9, 7, 10, 9, 11, 7, 7, 9, 7)
+           "RTT ms", "RSS MB", "connect s", "wall s", "drops srv/peer/rest")
+    w = (22, 6, 9, 9, 7, 10, 9, 11, 7, 7, 9, 7, 20)
+    def k(n):
+        return "-" if n is None else f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+    def drops(r):
+        srv, peer, host = r.get("server_socket_drops"), r.get("peer_socket_drops"), r.get("host_udp_rcvbuf_errors")
+        if host is None:
+            return "-"
+        rest = max(0, host - (srv or 0) - (peer or 0))
+        return f"{k(srv)}/{k(peer)}/{k(rest)}"
     print("  ".join(h.ljust(w[0]) if i == 0 else h.rjust(w[i]) for i, h in enumerate(hdr)))
     for r in rows:
         if r.get("ok") or "sent" in r:
             cells = (labels.get(r["server"], r["server"]), r["phase"], fmt(r.get("sent")), fmt(r.get("received")),
                      fmt(r.get("loss_pct"), 2), fmt(r.get("msgs_per_s"), 0), fmt(r.get("server_cpu_s"), 2),
                      fmt(r.get("msgs_per_cpu_s"), 0), fmt(r.get("rtt_avg_ms"), 2),
-                     fmt(r.get("server_rss_kb", 0) / 1024.0, 1), fmt(r.get("connect_s")), fmt(r.get("wall_s"), 1))
+                     fmt(r.get("server_rss_kb", 0) / 1024.0, 1), fmt(r.get("connect_s")), fmt(r.get("wall_s"), 1),
+                     drops(r))
         else:
             cells = (labels.get(r["server"], r["server"]), r["phase"], "FAILED: " + r.get("error", "?"))
         line = "  ".join(c.ljust(w[0]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(cells))
@@ -301,6 +337,9 @@ def cmd_report(args):
               f"(loss {fmt(a.get('loss_pct'), 2)}% vs {fmt(b.get('loss_pct'), 2)}%)")
     print("msgs = messages echoed back to the client (each crosses the server twice: client->peer, peer->client).")
     print("msgs/CPU-s = received / server CPU seconds (all threads); the figure that survives a busy machine.")
+    print("msgs/s = best 3-s receive rate; paced offers clients x 50/s, burst is what the host sustains.")
+    print("drops = UDP receive-buffer drops: server's sockets / echo peer's / rest of the host (client and")
+    print("        closed relay sockets, and any other UDP traffic on this machine).")
     doc = dict(meta)
     doc["results"] = rows
     doc["ratios"] = {"subject": subj, "reference": ref, "phases": ratios}
@@ -334,12 +373,13 @@ wait_udp_listen() { # PID PORT SECONDS: wait until PID has a UDP socket on PORT
     return 1
 }
 
-start_peer() { # NAME BASE -> PEER_PORT
+start_peer() { # NAME BASE -> PEER_PORTS[NAME], PEER_PIDS[NAME]
     local name=$1 base=$2
-    PEER_PORT=$((base + 2))
-    turnutils_peer -L 127.0.0.1 -p "$PEER_PORT" >"$LOGDIR/$name-peer.log" 2>&1 &
+    PEER_PORTS[$name]=$((base + 2))
+    turnutils_peer -L 127.0.0.1 -p "${PEER_PORTS[$name]}" >"$LOGDIR/$name-peer.log" 2>&1 &
+    PEER_PIDS[$name]=$!
     PIDS+=($!)
-    wait_udp_listen $! "$PEER_PORT" 5 || { echo "bench-turn: turnutils_peer for $name did not start" >&2; exit 1; }
+    wait_udp_listen $! "${PEER_PORTS[$name]}" 5 || { echo "bench-turn: turnutils_peer for $name did not start" >&2; exit 1; }
 }
 
 start_coturn() { # NAME BASE THREADS(0 = coturn's default) -> SRV_PID
@@ -411,14 +451,14 @@ turn:
 }
 
 # ---- start the servers ----
-declare -A SRV_PIDS SRV_PORTS PEER_PORTS
+declare -A SRV_PIDS SRV_PORTS PEER_PORTS PEER_PIDS
 SERVERS=()
 SERVER_META=()
 COTURN_VERSION=$(turnserver --version 2>/dev/null | head -1)
 
 start_coturn coturn "${BASES[0]}" 1
 SRV_PIDS[coturn]=$SRV_PID; SRV_PORTS[coturn]=${BASES[0]}
-start_peer coturn "${BASES[0]}"; PEER_PORTS[coturn]=$PEER_PORT
+start_peer coturn "${BASES[0]}"
 SERVERS+=(coturn)
 SERVER_META+=("coturn|coturn 1 thr|coturn $COTURN_VERSION, --relay-threads 1 (tribune's TURN runs on one thread)")
 
@@ -426,7 +466,7 @@ if [[ $STANDIN == 1 ]]; then
     SUBJECT=standin
     start_coturn standin "${BASES[1]}" 1
     SRV_PIDS[standin]=$SRV_PID; SRV_PORTS[standin]=${BASES[1]}
-    start_peer standin "${BASES[1]}"; PEER_PORTS[standin]=$PEER_PORT
+    start_peer standin "${BASES[1]}"
     SERVERS+=(standin)
     SERVER_META+=("standin|coturn stand-in|coturn $COTURN_VERSION, --relay-threads 1, standing in for tribune (TURN_BENCH_STANDIN=1)")
 else
@@ -436,7 +476,7 @@ else
     start_tribune tribune "${BASES[1]}"
     if $SUBJECT_READY; then
         SRV_PIDS[tribune]=$SRV_PID; SRV_PORTS[tribune]=${BASES[1]}
-        start_peer tribune "${BASES[1]}"; PEER_PORTS[tribune]=$PEER_PORT
+        start_peer tribune "${BASES[1]}"
         SERVERS+=(tribune)
     fi
 fi
@@ -444,7 +484,7 @@ fi
 if [[ $COTURN_MT == 1 ]]; then
     start_coturn coturn-mt "${BASES[2]}" 0
     SRV_PIDS[coturn-mt]=$SRV_PID; SRV_PORTS[coturn-mt]=${BASES[2]}
-    start_peer coturn-mt "${BASES[2]}"; PEER_PORTS[coturn-mt]=$PEER_PORT
+    start_peer coturn-mt "${BASES[2]}"
     SERVERS+=(coturn-mt)
     SERVER_META+=("coturn-mt|coturn default thr|coturn $COTURN_VERSION, default relay threads (one per CPU)")
 fi
@@ -461,7 +501,7 @@ run_phase() { # SERVER PHASE extra-uclient-args...
     fi
     (( left < to )) && to=$left
     echo "bench-turn: $srv $phase ..." >&2
-    python3 "$HELPER" run "$srv" "$phase" "${SRV_PIDS[$srv]}" "$to" "$LOGDIR/$srv-$phase-uclient.log" -- \
+    python3 "$HELPER" run "$srv" "$phase" "${SRV_PIDS[$srv]}" "${PEER_PIDS[$srv]}" "$to" "$LOGDIR/$srv-$phase-uclient.log" -- \
         turnutils_uclient -c -m "$CLIENTS" -l "$MSGLEN" -u "$USER_NAME" -w "$USER_PASS" \
         -e 127.0.0.1 -r "${PEER_PORTS[$srv]}" -p "${SRV_PORTS[$srv]}" "$@" 127.0.0.1 >>"$ROWS"
 }

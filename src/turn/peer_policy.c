@@ -172,7 +172,13 @@ int tbPeerPolicySetOwnPorts(tbPeerPolicy *p, const uint16_t *ports, size_t n,
     if (n) memcpy(p->own_ports, ports, n * sizeof *ports);
     p->nports = n;
     p->media_port = media_port;
+    p->media_port_end = media_port;
     return 0;
+}
+
+void tbPeerPolicySetMediaRange(tbPeerPolicy *p, uint16_t start, uint16_t end) {
+    p->media_port = start;
+    p->media_port_end = end >= start ? end : start;
 }
 
 int tbPeerPolicySetLocalAddresses(tbPeerPolicy *p, const struct sockaddr_storage *addrs,
@@ -249,8 +255,12 @@ static bool isAllowListed(const tbPeerPolicy *p, const tbPeerAddr *a) {
     return false;
 }
 
+static bool isMediaPort(const tbPeerPolicy *p, uint16_t port) {
+    return p->media_port && port >= p->media_port && port <= p->media_port_end;
+}
+
 static bool isOwnPort(const tbPeerPolicy *p, uint16_t port) {
-    if (port == 0 || port == p->media_port) return false;
+    if (port == 0 || isMediaPort(p, port)) return false;
     for (size_t i = 0; i < p->nports; i++)
         if (p->own_ports[i] == port) return true;
     return false;
@@ -270,7 +280,7 @@ tbPeerVerdict tbPeerPolicyCheck(const tbPeerPolicy *p, const struct sockaddr *pe
     bool loop = range == TB_PEER_LOOPBACK;
     if ((self || loop || range == TB_PEER_UNSPECIFIED) && isOwnPort(p, port))
         return TB_PEER_OWN_PORT;
-    if ((self || loop) && p->media_port && (port == p->media_port || port == 0))
+    if ((self || loop) && p->media_port && (port == 0 || isMediaPort(p, port)))
         return TB_PEER_ALLOWED;
     if (isAllowListed(p, &a)) return TB_PEER_ALLOWED;
     if (self) return TB_PEER_SELF;

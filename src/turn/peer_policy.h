@@ -17,7 +17,8 @@
  *     addresses, loopback and the unspecified address, even when the
  *     allow-list covers the address. The same port on any other address is
  *     someone else's service and is judged by address alone.
- *  3. Media port: tribune's own media port (rtc.udp_port) on the host's own
+ *  3. Media port: tribune's own media port (rtc.udp_port, or each port of
+ *     the range in port-range mode) on the host's own
  *     addresses or loopback is ALLOWED, so a client relaying through TURN to
  *     the SFU reaches it (LiveKit's embedded TURN relies on this). Not on the
  *     unspecified address.
@@ -83,6 +84,7 @@ typedef struct tbPeerPolicy {
     uint16_t own_ports[TB_PEER_POLICY_MAX_PORTS]; /* tribune's listening ports */
     size_t nports;
     uint16_t media_port;                         /* rtc.udp_port, 0 = none */
+    uint16_t media_port_end;                     /* last media port (port-range mode) */
     tbPeerAddr local[TB_PEER_POLICY_MAX_LOCAL];  /* host's own, canonical */
     size_t nlocal;
 } tbPeerPolicy;
@@ -96,6 +98,9 @@ int tbPeerPolicyInit(tbPeerPolicy *p, const char *const *allow_cidrs, size_t n, 
  * Returns 0, or -1 (nothing changed) when n > TB_PEER_POLICY_MAX_PORTS. */
 int tbPeerPolicySetOwnPorts(tbPeerPolicy *p, const uint16_t *ports, size_t n,
                             uint16_t media_port);
+/* Media ports as a range [start, end] (port-range mode: a port per
+ * transport from rtc.port_range_*), replacing the single media port. */
+void tbPeerPolicySetMediaRange(tbPeerPolicy *p, uint16_t start, uint16_t end);
 /* The host's own addresses (from getifaddrs plus the external IP; the port
  * is ignored). Returns 0, or -1 (nothing changed) when there are too many or
  * one is not AF_INET/AF_INET6. */

@@ -480,7 +480,14 @@ static int setupPolicy(tbTurnEngine *e) {
                   c->turn.tls_port};
     for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++)
         if (cand[i] > 0) ports[n++] = (uint16_t)cand[i];
-    tbPeerPolicySetOwnPorts(&e->policy, ports, n, (uint16_t)(c->rtc.udp_port > 0 ? c->rtc.udp_port : 0));
+    tbPeerPolicySetOwnPorts(&e->policy, ports, n, 0);
+    if (c->rtc.udp_port > 0) /* one port, or "start-end" */
+        tbPeerPolicySetMediaRange(&e->policy, (uint16_t)c->rtc.udp_port,
+                                  (uint16_t)(c->rtc.udp_port_end > 0 ? c->rtc.udp_port_end
+                                                                     : c->rtc.udp_port));
+    else /* port-range mode: a port per transport */
+        tbPeerPolicySetMediaRange(&e->policy, (uint16_t)c->rtc.port_range_start,
+                                  (uint16_t)c->rtc.port_range_end);
     struct sockaddr_storage local[TB_PEER_POLICY_MAX_LOCAL];
     size_t nl = 0;
     struct ifaddrs *ifs = NULL;

@@ -6,6 +6,8 @@
 // namespace), so Chromium must fall back to TURN over TCP. Each time they
 // must hear each other, the selected candidate must be a relay candidate of
 // the expected protocol, and tribune's TURN metrics must show relayed packets.
+// A third run uses port-range mode (no rtc.udp_port: a media port per
+// transport), where the relays must reach every port of the range.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -22,10 +24,10 @@ async function turnMetric(srv, name) {
   return m ? Number(m[1]) : NaN;
 }
 
-function relayCase(title, { blockUdp, wantProtocol }) {
+function relayCase(title, { blockUdp, wantProtocol, portRange = null }) {
   describe(title, () => {
     const ctx = { people: {} };
-    const room = `turn-${wantProtocol}-${process.pid}`;
+    const room = `turn-${wantProtocol}-${portRange ? 'range' : 'one'}-${process.pid}`;
 
     before(async () => {
       assert.ok(loopbackOnly() || process.env.TB_BROWSER_ANY_NET === '1',
@@ -34,7 +36,7 @@ function relayCase(title, { blockUdp, wantProtocol }) {
       ctx.turnPort = await freeUdpPort();
       // no allow_restricted_peer_cidrs: the only loopback peer the relays may
       // reach is tribune's own media port, which the peer policy allows
-      ctx.srv = await startTribuneForBrowsers({ extra: 'turn:\n  enabled: true\n' +
+      ctx.srv = await startTribuneForBrowsers({ portRange, extra: 'turn:\n  enabled: true\n' +
         `  udp_port: ${ctx.turnPort}\n  relay_range_start: 46000\n  relay_range_end: 46200\n` });
       if (blockUdp) {
         nft('add', 'table', 'inet', TABLE);
@@ -94,3 +96,6 @@ relayCase('TURN relay over UDP (iceTransportPolicy relay)', { blockUdp: false,
   wantProtocol: 'udp' });
 relayCase('TURN relay over TCP when UDP to the TURN port is blocked', { blockUdp: true,
   wantProtocol: 'tcp' });
+// port-range mode: the relays must reach every transport's own media port
+relayCase('TURN relay over UDP to a media port range (no rtc.udp_port)', { blockUdp: false,
+  wantProtocol: 'udp', portRange: [51000, 51100] });

@@ -195,6 +195,13 @@ static void test_own_and_media_ports(void **state) {
     EXPECT(&p, "127.0.0.1", 0, TB_PEER_ALLOWED);
     EXPECT(&p, "10.0.0.1", 0, TB_PEER_PRIVATE);
     EXPECT(&p, "0.0.0.0", 0, TB_PEER_UNSPECIFIED);
+    /* Port-range mode: every port of the media range, and only those. */
+    tbPeerPolicySetMediaRange(&p, 50000, 50100);
+    EXPECT(&p, "127.0.0.1", 50000, TB_PEER_ALLOWED);
+    EXPECT(&p, HOST_PUBLIC, 50100, TB_PEER_ALLOWED);
+    EXPECT(&p, HOST_PUBLIC, 50101, TB_PEER_SELF);
+    EXPECT(&p, "127.0.0.1", 49999, TB_PEER_LOOPBACK);
+    EXPECT(&p, "127.0.0.1", HTTP_PORT, TB_PEER_OWN_PORT);
     /* Without a media port nothing local opens. */
     assert_int_equal(tbPeerPolicySetOwnPorts(&p, NULL, 0, 0), 0);
     EXPECT(&p, "127.0.0.1", MEDIA_PORT, TB_PEER_LOOPBACK);
