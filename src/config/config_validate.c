@@ -98,6 +98,10 @@ static int checkTurn(const tbConfig *c, tbConfigErrors *errs) {
                                "LIVEKIT_TURN_KEY)");
         bad++;
     }
+    if (t->ttl_seconds < 300 || t->ttl_seconds > 86400)
+        tbConfigAddWarning(errs, "`turn.ttl_seconds` %d is outside 300..86400: using %d (as "
+                                 "LiveKit clamps it)",
+                           t->ttl_seconds, t->ttl_seconds < 300 ? 300 : 86400);
     for (size_t i = 0; i < t->users.len; i++) {
         if (!*t->users.items[i].value) {
             tbConfigAddError(errs, "`turn.users.%s` has an empty password", t->users.items[i].key);

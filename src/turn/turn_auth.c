@@ -30,7 +30,7 @@ const char *tbTurnAuthSecret(const tbTurnAuth *a) {
 }
 
 int tbTurnCredentialTtl(const tbTurnConfig *t) {
-    if (t->ttl_seconds <= 0) return 300;
+    if (t->ttl_seconds < 300) return 300;
     return t->ttl_seconds > 86400 ? 86400 : t->ttl_seconds;
 }
 

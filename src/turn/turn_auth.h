@@ -41,7 +41,7 @@ int tbTurnAuthLookup(const tbTurnAuth *a, const char *username, unsigned index, 
 /* The secret credentials are handed out with: the first of turn.secrets,
  * else the derived one; "" when there is none. */
 const char *tbTurnAuthSecret(const tbTurnAuth *a);
-/* turn.ttl_seconds clamped as LiveKit does: <= 0 → 300, above 86400 → 86400. */
+/* turn.ttl_seconds clamped to [300, 86400] as LiveKit does. */
 int tbTurnCredentialTtl(const tbTurnConfig *t);
 
 #endif

@@ -125,6 +125,8 @@ static void testTtlClamp(void **state) {
     assert_int_equal(tbTurnCredentialTtl(&f->cfg.turn), 300);
     f->cfg.turn.ttl_seconds = -5;
     assert_int_equal(tbTurnCredentialTtl(&f->cfg.turn), 300);
+    f->cfg.turn.ttl_seconds = 60;
+    assert_int_equal(tbTurnCredentialTtl(&f->cfg.turn), 300);
     f->cfg.turn.ttl_seconds = 7200;
     assert_int_equal(tbTurnCredentialTtl(&f->cfg.turn), 7200);
     f->cfg.turn.ttl_seconds = 1000000;
