@@ -382,6 +382,38 @@ static bool appendRealmNonce(tbTurnServer *s, StunMessage *resp, uint64_t now) {
 }
 
 /* Error response; 401/438 carry REALM and a fresh NONCE and are unsigned. */
+/* RFC 8656 reason phrases libnice's table lacks (it says "Unknown error"). */
+static const char *turnReason(int code) {
+    switch (code) {
+    case 403: return "Forbidden";
+    case 437: return "Allocation Mismatch";
+    case 440: return "Address Family not Supported";
+    case 441: return "Wrong Credentials";
+    case 442: return "Unsupported Transport Protocol";
+    case 443: return "Peer Address Family Mismatch";
+    case 486: return "Allocation Quota Reached";
+    case 508: return "Insufficient Capacity";
+    default: return NULL;
+    }
+}
+
+/* An error response to r with ERROR-CODE code (and a TURN reason phrase). */
+static bool initError(tbTurnServer *s, turnReq *r, StunMessage *resp, int code) {
+    if (!stun_agent_init_error(&s->agent_fp, resp, r->out->buf, r->out->cap, &r->msg,
+                               (StunError)code))
+        return false;
+    const char *reason = turnReason(code);
+    if (reason == NULL) return true;
+    /* drop libnice's ERROR-CODE (the only attribute so far) and write ours */
+    uint8_t v[4 + 64] = {0, 0, (uint8_t)(code / 100), (uint8_t)(code % 100)};
+    size_t n = strlen(reason);
+    memcpy(v + 4, reason, n);
+    r->out->buf[2] = 0;
+    r->out->buf[3] = 0;
+    return stun_message_append_bytes(resp, STUN_ATTRIBUTE_ERROR_CODE, v, 4 + n) ==
+           STUN_MESSAGE_RETURN_SUCCESS;
+}
+
 static tbTurnAction writeError(tbTurnServer *s, turnReq *r, int code) {
     StunMessage resp;
     size_t n;
@@ -395,9 +427,7 @@ static tbTurnAction writeError(tbTurnServer *s, turnReq *r, int code) {
         r->out->len = n;
         r->out->data = r->out->buf;
     } else {
-        if (!stun_agent_init_error(&s->agent_fp, &resp, r->out->buf, r->out->cap, &r->msg,
-                                   (StunError)code))
-            return TB_TURN_NONE;
+        if (!initError(s, r, &resp, code)) return TB_TURN_NONE;
         if ((code == STUN_ERROR_UNAUTHORIZED || code == STUN_ERROR_STALE_NONCE) &&
             !appendRealmNonce(s, &resp, r->now))
             return TB_TURN_NONE;

@@ -37,7 +37,8 @@ const MESSAGES = 20;
 const now = () => Math.floor(Date.now() / 1000);
 
 /** tribune's YAML for one instance (see docs/turn.md). */
-function tribuneConfig({ port, media, turnPort, tlsPort, relay, cert, key, allowLoopback, perUser }) {
+function tribuneConfig({ port, media, turnPort, tlsPort, relay, cert, key, allowLoopback,
+  perUser }) {
   return defaultConfigBody({ port, extra: [
     'rtc:',
     `  udp_port: ${media}`,
@@ -86,14 +87,16 @@ async function startTarget({ dir, cert, key, allowLoopback, perUser, tls, relayS
     ]);
     return { port: turnPort, tlsPort, restPort, restTlsPort, url: null,
       relayPorts: [...span(relay), ...span(relay2)],
-      log: () => `${s1.out()}\n${s2.out()}`, stop: async () => { await s1.stop(); await s2.stop(); } };
+      log: () => `${s1.out()}\n${s2.out()}`,
+      stop: async () => { await s1.stop(); await s2.stop(); } };
   }
   const httpPort = await freePort();
   let media = await freeUdpPort();
   while ([turnPort, tlsPort, httpPort].includes(media)) media = await freeUdpPort();
-  const relay = await freeUdpRange(relaySize, { avoid: [...avoid, turnPort, tlsPort, httpPort, media] });
-  const srv = await startTribune({ port: httpPort, configBody: tribuneConfig({ port: httpPort, media,
-    turnPort, tlsPort, relay, cert, key, allowLoopback, perUser }) });
+  const relay = await freeUdpRange(relaySize,
+    { avoid: [...avoid, turnPort, tlsPort, httpPort, media] });
+  const srv = await startTribune({ port: httpPort, configBody: tribuneConfig({ port: httpPort,
+    media, turnPort, tlsPort, relay, cert, key, allowLoopback, perUser }) });
   for (let i = 0; i < 40 && !srv.stderr().includes('TURN listening'); i++) {
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -101,8 +104,8 @@ async function startTarget({ dir, cert, key, allowLoopback, perUser, tls, relayS
     await srv.stop();
     throw new Error(`tribune did not log "TURN listening"; stderr:\n${srv.stderr()}`);
   }
-  return { port: turnPort, tlsPort, restPort: turnPort, restTlsPort: tlsPort, url: srv.url, httpPort,
-    media, relayPorts: span(relay), log: () => srv.stderr(), stop: () => srv.stop() };
+  return { port: turnPort, tlsPort, restPort: turnPort, restTlsPort: tlsPort, url: srv.url,
+    httpPort, media, relayPorts: span(relay), log: () => srv.stderr(), stop: () => srv.stop() };
 }
 
 /** The ports of an inclusive range [lo, hi]. */
@@ -181,7 +184,8 @@ describe('embedded TURN server with coturn\'s clients', { skip: SKIP }, () => {
     });
 
     it('TCP (-t), static user', async () => {
-      assertRelayed(await uclient({ port: A.port, tcp: true, user: USER, password: PASS, peerPort }));
+      assertRelayed(await uclient({ port: A.port, tcp: true, user: USER, password: PASS,
+        peerPort }));
     });
 
     it('TLS (-t -S) on tls_port, static user', async () => {
@@ -191,7 +195,8 @@ describe('embedded TURN server with coturn\'s clients', { skip: SKIP }, () => {
     });
 
     it('UDP, TURN REST secret (-W)', async () => {
-      assertRelayed(await uclient({ port: A.restPort, user: 'rest-alice', secret: SECRET, peerPort }));
+      assertRelayed(await uclient({ port: A.restPort, user: 'rest-alice', secret: SECRET,
+        peerPort }));
     });
 
     it('TCP, TURN REST secret (-W)', async () => {
@@ -200,7 +205,8 @@ describe('embedded TURN server with coturn\'s clients', { skip: SKIP }, () => {
     });
 
     it('a wrong password is refused (every Allocate challenged, nothing relayed)', async () => {
-      assertNotAllocated(await uclient({ port: A.port, user: USER, password: `${PASS}x`, peerPort }));
+      assertNotAllocated(await uclient({ port: A.port, user: USER, password: `${PASS}x`,
+        peerPort }));
     });
 
     it('TURN REST: an expired name is refused; the same identity unexpired relays', async () => {
@@ -215,7 +221,8 @@ describe('embedded TURN server with coturn\'s clients', { skip: SKIP }, () => {
     });
 
     it('without allow_restricted_peer_cidrs a peer on 127.0.0.1 is refused (403)', async () => {
-      assertForbidden(await uclient({ port: B.restPort, user: 'rest-dave', secret: SECRET, peerPort }));
+      assertForbidden(await uclient({ port: B.restPort, user: 'rest-dave', secret: SECRET,
+        peerPort }));
     });
 
     it('tribune\'s HTTP and TURN ports are refused even when allow-listed (403)',

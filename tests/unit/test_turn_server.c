@@ -373,6 +373,10 @@ static void testPermissionPolicy(void **state) {
     assert_int_equal(createPermission(f, "127.0.0.1"), 403);
     StunMessage e = {.buffer = f->buf, .buffer_len = f->out.len};
     assert_true(stun_message_has_attribute(&e, STUN_ATTRIBUTE_MESSAGE_INTEGRITY));
+    uint16_t elen = 0;
+    const uint8_t *ec = stun_message_find(&e, STUN_ATTRIBUTE_ERROR_CODE, &elen);
+    assert_int_equal(elen, 4 + strlen("Forbidden")); /* RFC 8656's phrase, not libnice's */
+    assert_memory_equal(ec + 4, "Forbidden", elen - 4);
     assert_int_equal(createPermission(f, "::ffff:127.0.0.1"), 403);
     assert_int_equal(createPermission(f, "0.0.0.0"), 403);
     assert_int_equal(createPermission(f, "169.254.169.254"), 403);

@@ -119,8 +119,9 @@ export async function freeUdpRange(count, { lo = 42000, hi = 48000, avoid = [] }
 export function makeSelfSignedCert(dir, cn = 'localhost') {
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${cn}`,
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec',
+    '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+    '-days', '2', '-subj', `/CN=${cn}`,
     '-addext', `subjectAltName=DNS:${cn},IP:127.0.0.1`], { stdio: 'ignore' });
   return { cert, key };
 }
@@ -166,8 +167,9 @@ export function startProcess(bin, args) {
   child.stdout.setEncoding('utf8').on('data', (d) => { out += d; });
   child.stderr.setEncoding('utf8').on('data', (d) => { out += d; });
   const exitPromise = new Promise((resolve) => {
-    child.on('exit', (code, signal) => { exited = { code, signal }; live.delete(child); resolve(exited); });
-    child.on('error', (e) => { exited = { code: null, signal: null, error: e }; live.delete(child); resolve(exited); });
+    const end = (r) => { exited = r; live.delete(child); resolve(r); };
+    child.on('exit', (code, signal) => end({ code, signal }));
+    child.on('error', (e) => end({ code: null, signal: null, error: e }));
   });
   return {
     pid: child.pid,
@@ -436,7 +438,8 @@ export function decodeMessage(buf) {
     error: ec ? (ec[2] & 7) * 100 + ec[3] : 0,
     reason: ec ? ec.subarray(4).toString('utf8') : '',
   };
-  for (const [name, t] of [['mapped', ATTR.XOR_MAPPED_ADDRESS], ['relayed', ATTR.XOR_RELAYED_ADDRESS]]) {
+  for (const [name, t] of [['mapped', ATTR.XOR_MAPPED_ADDRESS],
+    ['relayed', ATTR.XOR_RELAYED_ADDRESS]]) {
     const v = attrs.get(t);
     if (v) msg[name] = decodeXorAddress(v);
   }
@@ -484,8 +487,10 @@ export class TurnUdpClient {
     return new Promise((resolve, reject) => {
       let rto = 100;
       let timer;
-      const deadline = setTimeout(() => { done(); reject(new Error('STUN transaction timed out')); },
-        timeoutMs);
+      const deadline = setTimeout(() => {
+        done();
+        reject(new Error('STUN transaction timed out'));
+      }, timeoutMs);
       const onMsg = (m) => {
         const d = decodeMessage(m);
         if (d && d.txid.equals(txid)) { done(); resolve(d); }
@@ -495,7 +500,11 @@ export class TurnUdpClient {
         timer = setTimeout(send, rto);
         rto *= 2;
       };
-      const done = () => { clearTimeout(timer); clearTimeout(deadline); this.sock.off('message', onMsg); };
+      const done = () => {
+        clearTimeout(timer);
+        clearTimeout(deadline);
+        this.sock.off('message', onMsg);
+      };
       this.sock.on('message', onMsg);
       send();
     });
