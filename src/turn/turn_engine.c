@@ -450,7 +450,9 @@ static int openUdp(tbTurnEngine *e, int family, int port) {
     turnUdp *u = &e->udp[e->nudp];
     int fd = bindRelay(family, port);
     if (fd < 0) return -errno;
-    int one = 1;
+    int one = 1, buf = 4 << 20; /* small datagrams fill a default buffer fast */
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
     if (family == AF_INET)
         setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
     else

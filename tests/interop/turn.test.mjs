@@ -13,13 +13,16 @@
 // TURN_INTEROP_SERVER=coturn runs the same tests against coturn's turnserver
 // instead (tribune-only tests are skipped): a check of the harness itself.
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultConfigBody, freePort, startTribune } from './lib/server.mjs';
 import {
-  ATTR, HAS_TURNUTILS, TurnUdpClient, describeRun, freeTcpUdpPort, freeUdpPort, freeUdpPortPair,
+  ATTR, HAS_TURNUTILS, METHOD, TurnUdpClient, decodeMessage, describeRun, encodeRequest,
+  freeTcpUdpPort, freeUdpPort, freeUdpPortPair,
   freeUdpRange, hasCommand, makeSelfSignedCert, metricSum, restCredentials, scrapeMetrics,
   startCoturn, startPeer, stunclient, uclient,
 } from './lib/turn.mjs';
@@ -301,6 +304,35 @@ describe('embedded TURN server with coturn\'s clients', { skip: SKIP }, () => {
         assert.equal(r.error, 403, `ChannelBind to the HTTP port: ${r.cls} ${r.error}`);
       });
   });
+
+  it('a flood of unauthenticated Allocates: each gets a 401, none an allocation or a log line',
+    { skip: TRIBUNE_ONLY }, async () => {
+      const FLOOD = 3000;
+      const metric = async (name, labels = {}) =>
+        metricSum((await scrapeMetrics(A.url)).samples, name, labels);
+      await new Promise((r) => setTimeout(r, 1100)); // a fresh stats snapshot
+      const allocs0 = await metric('tribune_turn_allocations_total');
+      const e401 = await metric('tribune_turn_errors_total', { code: 401 });
+      const lines0 = A.log().split('\n').length;
+      const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+      sock.bind(0, '127.0.0.1');
+      await once(sock, 'listening');
+      let answers = 0;
+      sock.on('message', (m) => { if (decodeMessage(m)?.error === 401) answers++; });
+      const transport = Buffer.from([17, 0, 0, 0]); // REQUESTED-TRANSPORT UDP
+      for (let i = 0; i < FLOOD; i++) {
+        sock.send(encodeRequest(METHOD.ALLOCATE, [[ATTR.REQUESTED_TRANSPORT, transport]]),
+          A.port, '127.0.0.1');
+        if (i % 100 === 99) await new Promise((r) => setTimeout(r, 10)); // a flood, not an overflow
+      }
+      await new Promise((r) => setTimeout(r, 1300));
+      sock.close();
+      assert.ok(answers >= FLOOD * 0.9, `only ${answers} of ${FLOOD} got a 401`);
+      assert.equal(await metric('tribune_turn_allocations_total'), allocs0);
+      assert.ok(await metric('tribune_turn_errors_total', { code: 401 }) >= e401 + FLOOD * 0.9);
+      const grew = A.log().split('\n').length - lines0;
+      assert.ok(grew < 5, `the flood wrote ${grew} log lines`);
+    });
 
   it('/metrics counts relayed packets and error responses', { skip: TRIBUNE_ONLY }, async () => {
     // The engine refreshes its stats snapshot once a second: poll up to 3 s.
