@@ -743,10 +743,11 @@ describe('JoinResponse.ice_servers', () => {
   async () => {
     const udp = await freeUdpPort();
     const turnPort = await freeUdpPort();
+    const tlsPort = await freeUdpPort(); // also free on TCP, almost surely; the bind tells
     const ice = await startTribune({ configBody: ({ port, key, secret }) =>
       `port: ${port}\nbind_addresses: [127.0.0.1]\nkeys:\n  ${key}: ${secret}\n` +
       `rtc:\n  udp_port: ${udp}\n  tcp_port: 0\n  node_ip: 127.0.0.1\n` +
-      `turn:\n  enabled: true\n  udp_port: ${turnPort}\n  tls_port: 443\n` +
+      `turn:\n  enabled: true\n  udp_port: ${turnPort}\n  tls_port: ${tlsPort}\n` +
       '  external_tls: true\n  domain: turn.example.org\n  ttl_seconds: 900\n' +
       '  relay_range_start: 47000\n  relay_range_end: 47100\n' });
     try {
@@ -756,7 +757,7 @@ describe('JoinResponse.ice_servers', () => {
       assert.deepEqual(embedded.urls, [
         `turn:turn.example.org:${turnPort}?transport=udp`,
         `turn:turn.example.org:${turnPort}?transport=tcp`,
-        'turns:turn.example.org:443?transport=tcp']);
+        `turns:turn.example.org:${tlsPort}?transport=tcp`]);
       const [expiry, who] = embedded.username.split(':');
       assert.equal(who, 'ivy');
       assert.ok(Number(expiry) >= before0 + 900 && Number(expiry) <= before0 + 902, expiry);
@@ -767,16 +768,19 @@ describe('JoinResponse.ice_servers', () => {
       // and the server accepts them: coturn's client allocates (an Allocate
       // only, no peer needed: -y would need one) and a wrong one is refused
       const { spawnSync } = await import('node:child_process');
-      const run = (pw) => spawnSync('turnutils_uclient', ['-c', '-n', '1', '-m', '1', '-y',
-        '-u', embedded.username, '-w', pw, '-p', String(turnPort), '127.0.0.1'],
-      { encoding: 'utf8', timeout: 15000 });
+      const run = (pw, port = turnPort, tcp = false) => spawnSync('turnutils_uclient',
+        [...(tcp ? ['-t'] : []), '-c', '-n', '1', '-m', '1', '-y', '-u', embedded.username,
+          '-w', pw, '-p', String(port), '127.0.0.1'], { encoding: 'utf8', timeout: 15000 });
       const metrics = async () => (await (await fetch(`${ice.url}/metrics`)).text());
       const ok = run(embedded.credential);
       assert.doesNotMatch(ok.stdout + ok.stderr, /Cannot complete Allocation/);
       const bad = run(`${embedded.credential}x`);
       assert.match(bad.stdout + bad.stderr, /Cannot complete Allocation/);
+      // external_tls: TLS ends at a load balancer, so tls_port speaks plain TCP TURN
+      const lb = run(embedded.credential, tlsPort, true);
+      assert.doesNotMatch(lb.stdout + lb.stderr, /Cannot complete Allocation|cannot connect/i);
       await new Promise((r) => setTimeout(r, 1100)); // stats are published once a second
-      assert.match(await metrics(), /^tribune_turn_allocations_total [1-9]/m);
+      assert.match(await metrics(), /^tribune_turn_allocations_total [2-9]/m);
       await j.ws.close();
     } finally {
       await ice.stop();
