@@ -40,13 +40,14 @@ FROM debian:bookworm-slim
 
 # Runtime libraries only. libwebsockets-evlib-uv is the libuv event-loop plugin
 # that libwebsockets loads at run time: without it tribune cannot start.
-# libhiredis0.14, libnice10 (its STUN library) and libopus0 are for the
+# libusrsctp2 carries data channels; libhiredis0.14, libnice10 (its STUN
+# library) and libopus0 are for the
 # Redis/media milestones.
 COPY --from=build /build/extra-runtime-packages /tmp/extra-runtime-packages
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libwebsockets17 libwebsockets-evlib-uv libuv1 libyaml-0-2 libjansson4 \
-      libprotobuf-c1 libssl3 libhiredis0.14 libnice10 libopus0 zlib1g \
+      libprotobuf-c1 libssl3 libhiredis0.14 libnice10 libopus0 libusrsctp2 zlib1g \
       $(cat /tmp/extra-runtime-packages) \
  && rm -rf /var/lib/apt/lists/* /tmp/extra-runtime-packages \
  && useradd --system --uid 10001 --user-group --no-create-home \
