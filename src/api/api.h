@@ -1,5 +1,6 @@
 /* api.h — the control plane's HTTP API: health, metrics, token validation,
- * the REST token endpoint and Twirp RoomService. tbApiDispatch routes one
+ * the REST token endpoint, Twirp RoomService, the web app's static files
+ * under /app/ and its dev-only token endpoint. tbApiDispatch routes one
  * parsed request (http/http.h) to its handler. Everything here runs on the
  * control-plane thread and does no socket I/O. */
 #ifndef TB_API_H
@@ -28,6 +29,10 @@ typedef struct tbApiHooks {
     void (*participant_changed)(void *ctx, const char *room, const tbParticipant *p);
     void (*track_muted)(void *ctx, const char *room, const tbParticipant *p, const tbTrack *t);
     void (*room_changed)(void *ctx, const tbRoom *room);
+    /* RoomService.SendData: a UserPacket to the room's participants (or the
+     * listed identities) over their data channels */
+    void (*send_data)(void *ctx, const char *room, const uint8_t *data, size_t len,
+                      bool reliable, const char *topic, char **identities, size_t n);
 } tbApiHooks;
 
 typedef struct tbApi {
@@ -73,6 +78,38 @@ tbApiAuth tbApiBasic(tbApi *api, const tbHttpRequest *req, const char **api_key,
 int tbApiCheckJoin(tbApi *api, const tbHttpRequest *req, tbClaims *out, char *why,
                    size_t whylen);
 
+/* A token to sign, filled in by the token endpoints (api/tokens.c,
+ * api/dev_token.c); strings are borrowed. */
+typedef struct tbApiTokenRequest {
+    const char *room;
+    const char *identity;
+    const char *name;
+    const char *metadata;
+    json_t *attributes;         /* borrowed from the parsed body */
+    json_int_t ttl;             /* seconds */
+    tbOptBool can_publish, can_subscribe, can_publish_data;
+    bool hidden, room_admin;
+} tbApiTokenRequest;
+
+#define TB_API_TOKEN_DEFAULT_TTL 21600 /* 6 h, livekit-server-sdk's default */
+#define TB_API_MAX_DATA (255 * 1024) /* RoomService.SendData payload: one data channel message */
+
+/* Shared by the token endpoints (api/tokens.c). */
+/* A LiveKit token for t (roomJoin, t->room and t's grants, nbf now, exp now +
+ * ttl) signed with `key`'s secret; malloc'ed, NULL when key is unknown.
+ * *exp (may be NULL) receives exp. */
+char *tbApiSignToken(tbApi *api, const tbApiTokenRequest *t, const char *key, int64_t *exp);
+/* The URL clients of this request reach signaling at: ws:// + Host, wss://
+ * behind X-Forwarded-Proto: https, ws://127.0.0.1:<port> without a Host. */
+void tbApiWsUrl(const tbApi *api, const tbHttpRequest *req, char *buf, size_t len);
+/* The request's JSON body, or NULL after answering 413, 415 or 400;
+ * `expected` completes "body is empty: expected ...". */
+json_t *tbApiReadJsonBody(const tbHttpRequest *req, const char *expected, tbHttpResponse *resp);
+/* A string field of `body` into *out (borrowed): required = present and
+ * non-empty; max > 0 = at most max bytes. false after a 400 naming it. */
+bool tbApiJsonString(json_t *body, const char *field, bool required, size_t max,
+                     const char **out, tbHttpResponse *resp);
+
 /* Handlers. */
 void tbApiRoot(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
 void tbApiHealthz(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
@@ -81,5 +118,7 @@ void tbApiValidate(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
 void tbApiValidateV1(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
 void tbApiCreateToken(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
 void tbApiTwirp(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
+void tbApiStaticFiles(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
+void tbApiDevToken(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
 
 #endif

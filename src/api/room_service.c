@@ -222,6 +222,30 @@ static int updateRoomMetadata(tbApi *api, const tbClaims *c, const ProtobufCMess
     return 0;
 }
 
+/* SendData: a UserPacket from the server (no sender identity) to the room,
+ * or to destination_identities; destination_sids are not supported. */
+static int sendData(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
+                    ProtobufCMessage **out, tbTwirpError *err) {
+    const Livekit__SendDataRequest *req = (const void *)m;
+    if (needAdmin(c, req->room, err)) return -1;
+    if (!findRoom(api, req->room, err)) return -1;
+    if (req->data.len > TB_API_MAX_DATA)
+        return tbTwirpFail(err, "invalid_argument", "data is %zu bytes, above the %d limit",
+                           req->data.len, TB_API_MAX_DATA);
+    const char *topic =
+        req->optional_topic_case == LIVEKIT__SEND_DATA_REQUEST__OPTIONAL_TOPIC_TOPIC ? req->topic
+                                                                                    : NULL;
+    if (api->hooks.send_data)
+        api->hooks.send_data(api->hooks.ctx, req->room, req->data.data, req->data.len,
+                             req->kind != LIVEKIT__DATA_PACKET__KIND__LOSSY, topic,
+                             req->destination_identities, req->n_destination_identities);
+    Livekit__SendDataResponse *resp = malloc(sizeof *resp);
+    if (!resp) return tbTwirpFail(err, "internal", "out of memory");
+    livekit__send_data_response__init(resp);
+    *out = (ProtobufCMessage *)resp;
+    return 0;
+}
+
 /* Methods of the service that tribune does not offer yet answer
  * `unimplemented` (501) instead of `bad_route`, so callers can tell. */
 static int notYet(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
@@ -249,7 +273,7 @@ static const tbTwirpMethod roomMethods[] = {
     METHOD("UpdateParticipant", livekit__update_participant_request__descriptor, updateParticipant),
     METHOD("UpdateRoomMetadata", livekit__update_room_metadata_request__descriptor, updateRoomMetadata),
     METHOD("UpdateSubscriptions", livekit__update_subscriptions_request__descriptor, notYet),
-    METHOD("SendData", livekit__send_data_request__descriptor, notYet),
+    METHOD("SendData", livekit__send_data_request__descriptor, sendData),
 };
 
 const tbTwirpService tbRoomService = {

@@ -1,5 +1,6 @@
 /* router.c — maps method + path to a handler, answers CORS preflights and
- * wrong methods, and counts every request by route and status. */
+ * wrong methods, and counts every request by route and status. Dev-only
+ * routes do not exist (404) unless `development` is set. */
 #include <string.h>
 
 #include "api/api.h"
@@ -13,6 +14,7 @@ typedef struct tbRoute {
     tbApiHandler handler;
     const char *label;          /* metrics label */
     bool on_metrics_port;       /* also served on prometheus.port */
+    bool dev_only;              /* 404 unless development mode */
 } tbRoute;
 
 static const tbRoute routes[] = {
@@ -23,15 +25,19 @@ static const tbRoute routes[] = {
     {"/rtc/v1/validate", false, TB_HTTP_GET, tbApiValidateV1, "/rtc/v1/validate", false},
     {"/api/v1/rooms/", true, TB_HTTP_POST, tbApiCreateToken, "/api/v1/rooms/tokens", false},
     {"/twirp/", true, TB_HTTP_POST, tbApiTwirp, "/twirp", false},
+    /* before "/app/": the token endpoint shadows a file named `token` */
+    {"/app/token", false, TB_HTTP_POST, tbApiDevToken, "/app/token", false, true},
+    {"/app", false, TB_HTTP_GET, tbApiStaticFiles, "/app/", false},
+    {"/app/", true, TB_HTTP_GET, tbApiStaticFiles, "/app/", false},
 };
 
-static const tbRoute *findRoute(const tbHttpRequest *req) {
+static const tbRoute *findRoute(const tbApi *api, const tbHttpRequest *req) {
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         const tbRoute *r = &routes[i];
         if (req->metrics_only && !r->on_metrics_port) continue;
         bool match = r->prefix ? strncmp(req->path, r->path, strlen(r->path)) == 0
                                : strcmp(req->path, r->path) == 0;
-        if (match) return r;
+        if (match) return r->dev_only && !api->config->development ? NULL : r;
     }
     return NULL;
 }
@@ -50,7 +56,7 @@ static void preflight(tbHttpResponse *resp) {
 }
 
 void tbApiDispatch(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp) {
-    const tbRoute *r = findRoute(req);
+    const tbRoute *r = findRoute(api, req);
     addCors(resp);
     if (!r) {
         resp->route = "unmatched";

@@ -4,25 +4,15 @@
  *    permissions?: {can_publish, can_subscribe, can_publish_data, hidden, room_admin}}
  * authenticated by HTTP Basic api_key:api_secret or a Bearer access token
  * with roomCreate, or roomAdmin for this room. Replies 201 with a
- * LiveKit-format token signed by the key that authenticated the call. */
+ * LiveKit-format token signed by the key that authenticated the call.
+ * Also the pieces every token endpoint shares (the dev one, api/dev_token.c,
+ * uses them): reading the JSON body, string fields, signing, the ws URL. */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
 
-#define TB_TOKEN_DEFAULT_TTL 21600     /* 6 h, livekit-server-sdk's default */
 #define TB_TOKEN_MAX_TTL (30 * 86400)  /* 30 days */
-
-typedef struct tbTokenRequest {
-    const char *room;
-    const char *identity;
-    const char *name;
-    const char *metadata;
-    json_t *attributes;         /* borrowed from the parsed body */
-    json_int_t ttl;
-    tbOptBool can_publish, can_subscribe, can_publish_data;
-    bool hidden, room_admin;
-} tbTokenRequest;
 
 /* Extracts {room} from /api/v1/rooms/{room}/tokens into buf. */
 static bool roomFromPath(const char *path, char *buf, size_t buflen) {
@@ -80,9 +70,11 @@ static bool badField(tbHttpResponse *resp, const char *field, const char *what) 
     return false;
 }
 
-static bool optString(json_t *body, const char *field, const char **out, size_t max,
-                      tbHttpResponse *resp) {
+bool tbApiJsonString(json_t *body, const char *field, bool required, size_t max,
+                     const char **out, tbHttpResponse *resp) {
     json_t *v = json_object_get(body, field);
+    if (required && (!v || !json_is_string(v) || json_string_length(v) == 0))
+        return badField(resp, field, "required, a non-empty string");
     if (!v || json_is_null(v)) return true;
     if (!json_is_string(v)) return badField(resp, field, "expected a string");
     if (max > 0 && json_string_length(v) > max) {
@@ -94,7 +86,7 @@ static bool optString(json_t *body, const char *field, const char **out, size_t 
     return true;
 }
 
-static bool parsePermissions(json_t *perms, tbTokenRequest *t, tbHttpResponse *resp) {
+static bool parsePermissions(json_t *perms, tbApiTokenRequest *t, tbHttpResponse *resp) {
     if (!perms || json_is_null(perms)) return true;
     if (!json_is_object(perms)) return badField(resp, "permissions", "expected an object");
     const char *k;
@@ -128,7 +120,7 @@ static bool checkKnownFields(json_t *body, tbHttpResponse *resp) {
     return true;
 }
 
-static bool parseAttributes(json_t *attrs, tbTokenRequest *t, tbHttpResponse *resp) {
+static bool parseAttributes(json_t *attrs, tbApiTokenRequest *t, tbHttpResponse *resp) {
     if (!attrs || json_is_null(attrs)) return true;
     if (!json_is_object(attrs)) return badField(resp, "attributes", "expected an object");
     const char *k;
@@ -143,8 +135,8 @@ static bool parseAttributes(json_t *attrs, tbTokenRequest *t, tbHttpResponse *re
     return true;
 }
 
-static bool parseTtl(json_t *ttl, tbTokenRequest *t, tbHttpResponse *resp) {
-    t->ttl = TB_TOKEN_DEFAULT_TTL;
+static bool parseTtl(json_t *ttl, tbApiTokenRequest *t, tbHttpResponse *resp) {
+    t->ttl = TB_API_TOKEN_DEFAULT_TTL;
     if (!ttl || json_is_null(ttl)) return true;
     if (!json_is_integer(ttl)) return badField(resp, "ttl_seconds", "expected an integer");
     t->ttl = json_integer_value(ttl);
@@ -153,25 +145,21 @@ static bool parseTtl(json_t *ttl, tbTokenRequest *t, tbHttpResponse *resp) {
     return true;
 }
 
-static bool parseBody(tbApi *api, json_t *body, tbTokenRequest *t, tbHttpResponse *resp) {
+static bool parseBody(tbApi *api, json_t *body, tbApiTokenRequest *t, tbHttpResponse *resp) {
     const tbLimitConfig *lim = &api->config->limit;
     if (!json_is_object(body)) return badField(resp, "(body)", "expected a JSON object");
     if (!checkKnownFields(body, resp)) return false;
-    json_t *id = json_object_get(body, "identity");
-    if (!id || !json_is_string(id) || json_string_length(id) == 0)
-        return badField(resp, "identity", "required, a non-empty string");
-    if (!optString(body, "identity", &t->identity, (size_t)lim->max_participant_identity_length,
-                   resp))
-        return false;
-    return optString(body, "name", &t->name, 0, resp) &&
-           optString(body, "metadata", &t->metadata, (size_t)lim->max_metadata_size, resp) &&
+    return tbApiJsonString(body, "identity", true, (size_t)lim->max_participant_identity_length,
+                           &t->identity, resp) &&
+           tbApiJsonString(body, "name", false, 0, &t->name, resp) &&
+           tbApiJsonString(body, "metadata", false, (size_t)lim->max_metadata_size, &t->metadata,
+                           resp) &&
            parseAttributes(json_object_get(body, "attributes"), t, resp) &&
            parseTtl(json_object_get(body, "ttl_seconds"), t, resp) &&
            parsePermissions(json_object_get(body, "permissions"), t, resp);
 }
 
-static void issue(tbApi *api, const tbHttpRequest *req, const tbTokenRequest *t,
-                  const char *key, tbHttpResponse *resp) {
+char *tbApiSignToken(tbApi *api, const tbApiTokenRequest *t, const char *key, int64_t *exp) {
     int64_t now = tbApiNowMs(api) / 1000;
     tbClaims c;
     tbClaimsInit(&c);
@@ -189,21 +177,59 @@ static void issue(tbApi *api, const tbHttpRequest *req, const tbTokenRequest *t,
     c.video.can_publish_data = t->can_publish_data;
     c.video.hidden = t->hidden;
     c.video.room_admin = t->room_admin;
-    char *token = tbTokenSign(&c, tbConfigSecretFor(api->config, key));
+    const char *secret = tbConfigSecretFor(api->config, key);
+    if (exp) *exp = c.exp;
+    return secret ? tbTokenSign(&c, secret) : NULL;
+}
+
+void tbApiWsUrl(const tbApi *api, const tbHttpRequest *req, char *buf, size_t len) {
+    bool tls = req->forwarded_proto && strcmp(req->forwarded_proto, "https") == 0;
+    if (req->host && *req->host && !strpbrk(req->host, "\"\\ /"))
+        snprintf(buf, len, "%s://%s", tls ? "wss" : "ws", req->host);
+    else
+        snprintf(buf, len, "ws://127.0.0.1:%d", api->config->port);
+}
+
+static void issue(tbApi *api, const tbHttpRequest *req, const tbApiTokenRequest *t,
+                  const char *key, tbHttpResponse *resp) {
+    int64_t exp = 0;
+    char *token = tbApiSignToken(api, t, key, &exp);
     if (!token) {
         tbHttpRespondError(resp, 500, "internal", "could not sign the token");
         return;
     }
     char ws_url[300];
-    bool tls = req->forwarded_proto && strcmp(req->forwarded_proto, "https") == 0;
-    if (req->host && *req->host && !strpbrk(req->host, "\"\\ /"))
-        snprintf(ws_url, sizeof ws_url, "%s://%s", tls ? "wss" : "ws", req->host);
-    else
-        snprintf(ws_url, sizeof ws_url, "ws://127.0.0.1:%d", api->config->port);
+    tbApiWsUrl(api, req, ws_url, sizeof ws_url);
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I}", "token", token, "ws_url", ws_url, "room",
-                          t->room, "identity", t->identity, "expires_at", (json_int_t)c.exp);
+                          t->room, "identity", t->identity, "expires_at", (json_int_t)exp);
     free(token);
     tbHttpRespondJson(resp, 201, j);
+}
+
+json_t *tbApiReadJsonBody(const tbHttpRequest *req, const char *expected, tbHttpResponse *resp) {
+    if (req->body_too_large) {
+        tbHttpRespondError(resp, 413, "payload_too_large", "request body exceeds %d bytes",
+                           TB_HTTP_BODY_LIMIT);
+        return NULL;
+    }
+    if (!tbHttpContentTypeIs(req, "application/json")) {
+        tbHttpRespondError(resp, 415, "unsupported_media_type",
+                           "Content-Type must be application/json, got `%s`",
+                           req->content_type ? req->content_type : "(none)");
+        return NULL;
+    }
+    if (req->body_len == 0) {
+        tbHttpRespondError(resp, 400, "invalid_argument", "body is empty: expected %s",
+                           expected);
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *body = json_loadb((const char *)req->body, req->body_len, 0, &jerr);
+    if (!body)
+        tbHttpRespondError(resp, 400, "invalid_argument",
+                           "body is not valid JSON: %s (line %d, column %d)", jerr.text,
+                           jerr.line, jerr.column);
+    return body;
 }
 
 void tbApiCreateToken(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp) {
@@ -221,31 +247,9 @@ void tbApiCreateToken(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp
     }
     const char *key = authorize(api, req, room, resp);
     if (!key) return;
-    if (req->body_too_large) {
-        tbHttpRespondError(resp, 413, "payload_too_large", "request body exceeds %d bytes",
-                           TB_HTTP_BODY_LIMIT);
-        return;
-    }
-    if (!tbHttpContentTypeIs(req, "application/json")) {
-        tbHttpRespondError(resp, 415, "unsupported_media_type",
-                           "Content-Type must be application/json, got `%s`",
-                           req->content_type ? req->content_type : "(none)");
-        return;
-    }
-    if (req->body_len == 0) {
-        tbHttpRespondError(resp, 400, "invalid_argument",
-                           "body is empty: expected a JSON object with `identity`");
-        return;
-    }
-    json_error_t jerr;
-    json_t *body = json_loadb((const char *)req->body, req->body_len, 0, &jerr);
-    if (!body) {
-        tbHttpRespondError(resp, 400, "invalid_argument",
-                           "body is not valid JSON: %s (line %d, column %d)", jerr.text,
-                           jerr.line, jerr.column);
-        return;
-    }
-    tbTokenRequest t = {.room = room, .can_publish = TB_UNSET, .can_subscribe = TB_UNSET,
+    json_t *body = tbApiReadJsonBody(req, "a JSON object with `identity`", resp);
+    if (!body) return;
+    tbApiTokenRequest t = {.room = room, .can_publish = TB_UNSET, .can_subscribe = TB_UNSET,
                         .can_publish_data = TB_UNSET};
     if (parseBody(api, body, &t, resp)) issue(api, req, &t, key, resp);
     json_decref(body);

@@ -13,6 +13,7 @@
 #include "util/log.h"
 
 #define REG_SLOTS_MIN 64
+#define TB_SCTP_MTU 1140 /* SCTP packet; + DTLS record overhead stays under 1200 */
 
 typedef struct sctpPacket {
     struct sctpPacket *next;
@@ -401,7 +402,15 @@ tbSctp *tbSctpNew(const tbSctpCallbacks *cb, uint16_t remote_port, bool dtls_cli
 int tbSctpConnect(tbSctp *s) {
     struct sockaddr_conn remote = connAddr(s, s->remote_port);
     int rc = usrsctp_connect(s->sock, (struct sockaddr *)&remote, sizeof remote);
-    return rc == 0 || errno == EINPROGRESS ? 0 : -1;
+    if (rc != 0 && errno != EINPROGRESS) return -1;
+    /* packets must fit one DTLS record in one datagram: no path MTU discovery */
+    struct sctp_paddrparams pp;
+    memset(&pp, 0, sizeof pp);
+    memcpy(&pp.spp_address, &remote, sizeof remote);
+    pp.spp_flags = SPP_PMTUD_DISABLE;
+    pp.spp_pathmtu = TB_SCTP_MTU;
+    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp);
+    return 0;
 }
 
 void tbSctpInput(tbSctp *s, const uint8_t *pkt, size_t len) {

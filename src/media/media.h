@@ -37,6 +37,9 @@ typedef struct tbMediaTransportSpec {
     int fd;                     /* port-range mode: the transport's own UDP socket
                                    (ownership passes to the media plane); -1 = the
                                    shared rtc.udp_port */
+    bool data;                  /* the answer accepted a data channel section: run
+                                   SCTP over DTLS once it connects */
+    uint16_t sctp_port;         /* the client's a=sctp-port (0 = 5000) */
 } tbMediaTransportSpec;
 
 /* An inbound audio track on a publisher's transport. */
@@ -67,6 +70,7 @@ typedef enum tbMediaEventType {
     TB_MEDIA_TRANSPORT_CONNECTED = 1, /* ICE nominated and DTLS done */
     TB_MEDIA_TRANSPORT_CLOSED,        /* consent lost, DTLS failure or removal */
     TB_MEDIA_LEVELS,                  /* audio levels of one room's tracks */
+    TB_MEDIA_DATA,                    /* a data channel message from the client */
 } tbMediaEventType;
 
 #define TB_MEDIA_MAX_LEVELS 64
@@ -84,6 +88,12 @@ typedef struct tbMediaEvent {
     char reason[64];            /* CLOSED: "consent timeout", "dtls failed", ... */
     tbMediaLevel levels[TB_MEDIA_MAX_LEVELS];
     size_t num_levels;
+    /* DATA: the channel's label, the SCTP PPID and the message (owned by the
+     * media plane, valid during the callback only) */
+    char label[64];
+    uint32_t ppid;
+    uint8_t *data;
+    size_t data_len;
 } tbMediaEvent;
 
 typedef void (*tbMediaEventFn)(void *ctx, const tbMediaEvent *ev);
@@ -100,6 +110,8 @@ typedef struct tbMediaStats {
     uint64_t handoff_dropped;       /* ... dropped because that worker's ring was full */
     uint64_t workers;               /* media worker threads */
     uint64_t transports;            /* open right now */
+    uint64_t data_in, data_out;     /* data channel messages */
+    uint64_t data_dropped;          /* oversize, unknown channel, or refused by SCTP */
 } tbMediaStats;
 
 typedef struct tbMediaConfig {
@@ -136,6 +148,9 @@ void tbMediaUnpublish(tbMedia *m, uint32_t room_id, uint32_t track_id);
 void tbMediaSubscribe(tbMedia *m, uint32_t room_id, const tbMediaSubscribeSpec *spec);
 void tbMediaUnsubscribe(tbMedia *m, uint32_t room_id, uint32_t transport_id, uint32_t track_id);
 void tbMediaSetMuted(tbMedia *m, uint32_t room_id, uint32_t track_id, bool muted);
+/* Sends a message (copied) on the transport's data channel named label. */
+void tbMediaSendData(tbMedia *m, uint32_t room_id, uint32_t transport_id, const char *label,
+                     uint32_t ppid, const uint8_t *data, size_t len);
 void tbMediaGetStats(tbMedia *m, tbMediaStats *out);
 
 #endif

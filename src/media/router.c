@@ -147,6 +147,10 @@ static void maybeConnected(tbTransport *t) {
     postEvent(t, TB_MEDIA_TRANSPORT_CONNECTED, NULL);
 }
 
+static void dtlsData(void *ud, const uint8_t *data, size_t len) {
+    tbRouterDataInput(ud, data, len);
+}
+
 static void dtlsState(void *ud, tbDtlsState st) {
     tbTransport *t = ud;
     if (st == TB_DTLS_CONNECTED) {
@@ -154,6 +158,7 @@ static void dtlsState(void *ud, tbDtlsState st) {
         if (tbDtlsSrtpKeys(t->dtls, &keys) == 0 && tbSrtpSessionInit(&t->srtp, &keys) == 0)
             t->srtp_ready = true;
         maybeConnected(t);
+        tbRouterDataConnected(t);
     } else if (st == TB_DTLS_FAILED || st == TB_DTLS_CLOSED) {
         tbInfo("media", "transport %u: DTLS %s %s", t->id, tbDtlsStateName(st),
                tbDtlsFailReason(t->dtls));
@@ -179,8 +184,10 @@ static void addTransport(tbRouter *r, const tbMediaTransportSpec *spec, int64_t 
     snprintf(t->ice.local_ufrag, sizeof t->ice.local_ufrag, "%.16s", spec->local_ufrag);
     snprintf(t->ice.local_pwd, sizeof t->ice.local_pwd, "%.32s", spec->local_pwd);
     tbIceLiteSetRemote(&t->ice, spec->remote_ufrag, spec->remote_pwd);
+    t->want_data = spec->data;
+    t->sctp_port = spec->sctp_port;
     tbDtlsConfig dc = {.role = t->role, .remote_fingerprint = spec->remote_fingerprint,
-                       .send = dtlsSend, .on_state = dtlsState, .ud = t};
+                       .send = dtlsSend, .on_data = dtlsData, .on_state = dtlsState, .ud = t};
     t->dtls = tbDtlsNew(r->dtls, &dc);
     if (!t->dtls) {
         if (t->fd >= 0) close(t->fd);
@@ -246,6 +253,7 @@ static void freeTransport(tbRouter *r, tbTransport *t) {
             pp = &u->next;
         }
     }
+    tbRouterDataFree(t);
     tbDtlsFree(t->dtls);
     if (t->srtp_ready) tbSrtpSessionClear(&t->srtp);
     if (t->fd >= 0) close(t->fd); /* the worker stopped polling it first */
@@ -345,6 +353,7 @@ void tbRouterCommand(tbRouter *r, const tbMediaCmd *c, int64_t now_ms) {
     case TB_CMD_SUBSCRIBE: subscribe(r, c, now_ms); break;
     case TB_CMD_UNSUBSCRIBE: unsubscribe(r, c->transport_id, c->track_id); break;
     case TB_CMD_SET_MUTED: setMuted(r, c->track_id, c->muted); break;
+    case TB_CMD_SEND_DATA: tbRouterDataSend(r, c); break;
     }
 }
 

@@ -42,5 +42,7 @@ void tbRouterSetTcpForward(tbRouter *r,
  * Returns the ms until it wants to run again (<= 20). */
 void tbRouterTick(tbRouter *r, int64_t now_ms);
 void tbRouterStats(const tbRouter *r, tbMediaStats *out);
+/* Encrypts and sends what the transports' SCTP associations queued. */
+void tbRouterDrainData(tbRouter *r);
 
 #endif

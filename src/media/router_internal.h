@@ -4,6 +4,7 @@
 #ifndef TB_MEDIA_ROUTER_INTERNAL_H
 #define TB_MEDIA_ROUTER_INTERNAL_H
 
+#include "data/sctp.h"
 #include "dtls/dtls.h"
 #include "ice/ice_lite.h"
 #include "ice/stun.h"
@@ -60,6 +61,9 @@ struct tbTransport {
     bool dead;                  /* failed; removed by the control plane */
     uint32_t rtcp_ssrc;         /* our SSRC as the sender of receiver reports */
     int64_t next_rtcp_ms;       /* when reports are due */
+    bool want_data;             /* the answer accepted a data channel section */
+    uint16_t sctp_port;         /* the client's sctp-port */
+    tbSctp *sctp;               /* data channels, once DTLS connected */
     struct tbTransport *next;
 };
 
@@ -108,6 +112,12 @@ struct tbRouter {
 
 /* router.c */
 void tbRouterSendTo(tbTransport *t, const uint8_t *data, size_t len);
+
+/* router_data.c */
+void tbRouterDataConnected(tbTransport *t);
+void tbRouterDataInput(tbTransport *t, const uint8_t *data, size_t len);
+void tbRouterDataSend(tbRouter *r, const tbMediaCmd *c);
+void tbRouterDataFree(tbTransport *t);
 
 /* router_rtcp.c */
 void tbRouterRtcpIn(tbRouter *r, tbTransport *t, const uint8_t *pkt, size_t len, int64_t now);

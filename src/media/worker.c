@@ -27,9 +27,10 @@ typedef struct tbWorker {
     uint32_t wake_mask;         /* workers to wake after this batch (bit per index) */
     uint64_t handed_off;        /* datagrams put in other workers' rings */
     uv_timer_t tick;
-    uv_mutex_t lock;            /* guards cmds and stopping */
+    uv_mutex_t lock;            /* guards cmds, stopping and wakeable */
     tbMediaCmd *cmds, *cmds_tail;
     bool stopping;
+    bool wakeable;              /* `wake` may be signalled (false once it closes) */
     tbUdp udp;
     tbIceTcp *tcp;              /* ICE-TCP on rtc.tcp_port, or NULL */
     tbRouter *router;
@@ -217,6 +218,9 @@ static void closeWorkerHandles(tbWorker *w) {
     while (w->own) stopOwnSocket(w, w->own->transport_id);
     atomic_fetch_add(&w->media->quiesced, 1);
     while (atomic_load(&w->media->quiesced) < w->media->num_workers) sched_yield();
+    uv_mutex_lock(&w->lock); /* usrsctp's thread may be about to wake us */
+    w->wakeable = false;
+    uv_mutex_unlock(&w->lock);
     uv_close((uv_handle_t *)&w->poll, NULL);
     uv_close((uv_handle_t *)&w->handoff, NULL);
     uv_close((uv_handle_t *)&w->tick, NULL);
@@ -234,9 +238,11 @@ static void onWake(uv_async_t *h) {
     while (c) {
         tbMediaCmd *next = c->next;
         runCommand(w, c, now);
+        free(c->data);
         free(c);
         c = next;
     }
+    tbRouterDrainData(w->router); /* SCTP packets usrsctp's thread produced */
     flushAll(w);
     if (stop) closeWorkerHandles(w);
 }
@@ -282,6 +288,7 @@ static int workerInit(tbMedia *m, tbWorker *w, int index, const tbMediaConfig *c
     uv_poll_init(&w->loop, &w->poll, w->udp.fd);
     uv_timer_init(&w->loop, &w->tick);
     w->wake.data = w->handoff.data = w->poll.data = w->tick.data = w;
+    w->wakeable = true;
     if (cfg->tcp_port > 0 && index == 0) {
         w->tcp = tbIceTcpStart(&w->loop, cfg->bind_ip, cfg->tcp_port, tcpInput, flushAllCb, w);
         tbRouterSetTcp(w->router, w->tcp);
@@ -329,9 +336,17 @@ static void onEvents(uv_async_t *h) {
     while (n) {
         tbEventNode *next = n->next;
         m->fn(m->ctx, &n->ev);
+        free(n->ev.data);
         free(n);
         n = next;
     }
+}
+
+void tbMediaWakeWorker(tbMedia *m, int index) {
+    tbWorker *w = &m->workers[index];
+    uv_mutex_lock(&w->lock);
+    if (w->wakeable) uv_async_send(&w->wake);
+    uv_mutex_unlock(&w->lock);
 }
 
 /* ---- control-thread API ------------------------------------------------------ */
@@ -407,6 +422,7 @@ void tbMediaStop(tbMedia *m) {
         uv_mutex_destroy(&w->lock);
         for (tbMediaCmd *c = w->cmds; c;) {
             tbMediaCmd *next = c->next;
+            free(c->data);
             free(c);
             c = next;
         }
@@ -415,6 +431,7 @@ void tbMediaStop(tbMedia *m) {
     /* events still queued are dropped; the control loop is shutting down */
     for (tbEventNode *n = m->events; n;) {
         tbEventNode *next = n->next;
+        free(n->ev.data);
         free(n);
         n = next;
     }
@@ -512,6 +529,23 @@ void tbMediaSetMuted(tbMedia *m, uint32_t room_id, uint32_t track_id, bool muted
     workerPush(workerFor(m, room_id), c);
 }
 
+void tbMediaSendData(tbMedia *m, uint32_t room_id, uint32_t transport_id, const char *label,
+                     uint32_t ppid, const uint8_t *data, size_t len) {
+    tbMediaCmd *c = newCmd(TB_CMD_SEND_DATA, room_id);
+    if (!c) return;
+    c->data = malloc(len ? len : 1);
+    if (!c->data) {
+        free(c);
+        return;
+    }
+    if (len) memcpy(c->data, data, len);
+    c->data_len = len;
+    c->transport_id = transport_id;
+    c->ppid = ppid;
+    snprintf(c->label, sizeof c->label, "%s", label);
+    workerPush(workerFor(m, room_id), c);
+}
+
 void tbMediaGetStats(tbMedia *m, tbMediaStats *out) {
     memset(out, 0, sizeof *out);
     out->workers = (uint64_t)m->num_workers;
@@ -531,6 +565,9 @@ void tbMediaGetStats(tbMedia *m, tbMediaStats *out) {
         out->handed_off += s->handed_off;
         out->handoff_dropped += s->handoff_dropped;
         out->transports += s->transports;
+        out->data_in += s->data_in;
+        out->data_out += s->data_out;
+        out->data_dropped += s->data_dropped;
         uv_mutex_unlock(&w->lock);
     }
 }

@@ -19,6 +19,7 @@ typedef enum tbMediaCmdType {
     TB_CMD_SUBSCRIBE,
     TB_CMD_UNSUBSCRIBE,
     TB_CMD_SET_MUTED,
+    TB_CMD_SEND_DATA,
 } tbMediaCmdType;
 
 typedef struct tbMediaCmd {
@@ -27,6 +28,10 @@ typedef struct tbMediaCmd {
     uint32_t transport_id;
     uint32_t track_id;
     bool muted;
+    uint8_t *data;              /* SEND_DATA: the message (freed with the command) */
+    size_t data_len;
+    uint32_t ppid;
+    char label[64];
     union {
         tbMediaTransportSpec transport;
         tbMediaPublishSpec publish;
@@ -35,7 +40,11 @@ typedef struct tbMediaCmd {
     struct tbMediaCmd *next;
 } tbMediaCmd;
 
-/* Called by a worker's router to report an event to the control thread. */
+/* Called by a worker's router to report an event to the control thread
+ * (ev->data, if any, is then owned by the media plane and freed after the
+ * event callback ran). */
 void tbMediaPostEvent(tbMedia *m, const tbMediaEvent *ev);
+/* Wakes worker index (SCTP has packets waiting); any thread. */
+void tbMediaWakeWorker(tbMedia *m, int index);
 
 #endif

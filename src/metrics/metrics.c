@@ -65,6 +65,14 @@ static void renderMedia(tbSbuf *o, const tbMediaStats *ms) {
                  (unsigned long long)ms->handed_off);
     tbSbufPrintf(o, "tribune_media_handoff_total{result=\"dropped\"} %llu\n",
                  (unsigned long long)ms->handoff_dropped);
+    header(o, "tribune_media_data_messages_total", "counter",
+           "Data channel messages (SCTP over DTLS) by direction, and those dropped.");
+    tbSbufPrintf(o, "tribune_media_data_messages_total{direction=\"in\"} %llu\n",
+                 (unsigned long long)ms->data_in);
+    tbSbufPrintf(o, "tribune_media_data_messages_total{direction=\"out\"} %llu\n",
+                 (unsigned long long)ms->data_out);
+    tbSbufPrintf(o, "tribune_media_data_messages_total{direction=\"dropped\"} %llu\n",
+                 (unsigned long long)ms->data_dropped);
     header(o, "tribune_media_transports", "gauge", "Open media transports.");
     tbSbufPrintf(o, "tribune_media_transports %llu\n", (unsigned long long)ms->transports);
 }
@@ -137,6 +145,13 @@ void tbMetricsRender(const tbMetrics *m, const tbMetricsSnapshot *s, tbSbuf *o) 
                  (unsigned long long)m->signal_bad_messages);
     tbSbufPrintf(o, "tribune_signal_messages_dropped_total{reason=\"oversize\"} %llu\n",
                  (unsigned long long)m->signal_oversize);
+    header(o, "tribune_data_packets_total", "counter",
+           "LiveKit DataPackets from participants: forwarded to the room, or dropped "
+           "(undecodable, or the sender lacks canPublishData).");
+    tbSbufPrintf(o, "tribune_data_packets_total{result=\"forwarded\"} %llu\n",
+                 (unsigned long long)m->data_forwarded);
+    tbSbufPrintf(o, "tribune_data_packets_total{result=\"dropped\"} %llu\n",
+                 (unsigned long long)m->data_dropped);
     if (s->media) renderMedia(o, s->media);
     if (s->turn) renderTurn(o, s->turn);
     if (s->rss_bytes) {

@@ -31,6 +31,8 @@ typedef struct tbMetrics {
     uint64_t signal_bad_messages;   /* undecodable signaling frames */
     uint64_t signal_oversize;       /* frames over limit.signal_message_size_limit */
     uint64_t signal_refused;        /* WebSocket joins refused */
+    uint64_t data_forwarded;        /* DataPackets routed to a room */
+    uint64_t data_dropped;          /* undecodable, or the sender may not publish data */
 } tbMetrics;
 
 /* Gauges and facts read at render time. */

@@ -210,6 +210,9 @@ void tbSignalHubOnMediaEvent(void *ctx, const tbMediaEvent *ev) {
     case TB_MEDIA_LEVELS:
         onLevels(hub, ev);
         break;
+    case TB_MEDIA_DATA:
+        if (s) tbSignalHubOnData(hub, s, ev);
+        break;
     }
 }
 
@@ -270,8 +273,13 @@ static void hookRoomChanged(void *ctx, const tbRoom *room) {
     livekit__room__free_unpacked(info, NULL);
 }
 
+static void hookSendData(void *ctx, const char *room, const uint8_t *data, size_t len,
+                         bool reliable, const char *topic, char **identities, size_t n) {
+    tbSignalHubSendData(ctx, room, data, len, reliable, topic, identities, n);
+}
+
 tbApiHooks tbSignalHubApiHooks(tbSignalHub *hub) {
     tbApiHooks h = {hub, hookRemove, hookDeleteRoom, hookParticipant, hookTrackMuted,
-                    hookRoomChanged};
+                    hookRoomChanged, hookSendData};
     return h;
 }

@@ -30,6 +30,14 @@ uint32_t tbSignalHubNextId(tbSignalHub *hub);
 /* Media plane events (tbMediaEventFn). */
 void tbSignalHubOnMediaEvent(void *ctx, const tbMediaEvent *ev);
 
+/* data.c: a DataPacket from session s's data channel (TB_MEDIA_DATA). */
+void tbSignalHubOnData(tbSignalHub *hub, tbSignalSession *s, const tbMediaEvent *ev);
+/* RoomService.SendData: a UserPacket from the server to the room (or the
+ * listed identities). Returns the number of participants it was sent to. */
+size_t tbSignalHubSendData(tbSignalHub *hub, const char *room, const uint8_t *payload,
+                           size_t len, bool reliable, const char *topic,
+                           char **destination_identities, size_t n_destinations);
+
 /* Room events, also called by RoomService (api hooks). */
 void tbSignalHubBroadcastParticipant(tbSignalHub *hub, const char *room,
                                      const tbParticipant *p, const tbSignalSession *except);

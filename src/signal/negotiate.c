@@ -130,6 +130,12 @@ static int ensureTransport(tbSignalSession *s, const tbSdp *offer, const tbSdpAn
         a->setup == TB_SDP_SETUP_PASSIVE ? TB_MEDIA_DTLS_SERVER : TB_MEDIA_DTLS_CLIENT;
     spec.fd = s->udp_fd;
     s->udp_fd = -1; /* the media plane owns it now */
+    for (size_t i = 0; i < a->num_mids; i++) {
+        if (a->mids[i].kind == TB_SDP_KIND_APPLICATION && a->mids[i].accepted) {
+            spec.data = true;
+            spec.sctp_port = a->mids[i].sctp_port;
+        }
+    }
     tbMediaAddTransport(s->hub->media, &spec);
     s->transport_added = true;
     return 0;

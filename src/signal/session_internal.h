@@ -45,6 +45,7 @@ struct tbSignalSession {
     size_t free_recv;               /* client recvonly audio sections we leave unused */
     uint32_t requested;             /* sections asked for and not yet offered */
     uint64_t answer_version;        /* o= session version of our answers */
+    uint32_t last_data_seq;         /* last reliable DataPacket sequence forwarded */
     struct tbSignalSession *next;
 };
 

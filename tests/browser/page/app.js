@@ -10,6 +10,10 @@
 //                           the local candidate of each selected pair (relay or not)
 //   setSubscribed(id, on)   unsubscribe from / resubscribe to a participant's audio
 //   unpublish()             unpublish the microphone
+//   sendData(text, opts)    publishData (reliable/lossy, topic, destinations);
+//                           received ones are recorded as DataReceived events
+//   sendBigText(size)       sendText on topic 'big' (a LiveKit text stream,
+//                           chunked); received ones are TextReceived events
 //   window.events           everything the Room reported, in order
 //   loopback*()             the harness self-test (no server; loopback.js)
 
@@ -111,8 +115,16 @@ async function tapRemote(sid, track) {
   return { tap, fresh: true };
 }
 
+const checksum = (bytes) => bytes.reduce((a, b) => (a * 31 + b) >>> 0, 7);
+
 /** Subscribes the recorder (and the audio playback) to a Room's events. */
 function listen(r) {
+  // text streams (LiveKit's chunked path for large messages) on topic 'big'
+  r.registerTextStreamHandler('big', async (reader, p) => {
+    const text = await reader.readAll();
+    record('TextReceived', { from: p.identity, size: text.length,
+      checksum: checksum(new TextEncoder().encode(text)) });
+  });
   r.on(RoomEvent.ParticipantConnected, (p) => record('ParticipantConnected',
     { identity: p.identity }))
     .on(RoomEvent.ParticipantDisconnected, (p) => record('ParticipantDisconnected',
@@ -136,7 +148,31 @@ function listen(r) {
     .on(RoomEvent.Reconnected, () => record('Reconnected'))
     .on(RoomEvent.AudioPlaybackStatusChanged, () => record('AudioPlaybackStatusChanged',
       { canPlayback: r.canPlaybackAudio }))
-    .on(RoomEvent.Disconnected, (reason) => record('Disconnected', { reason }));
+    .on(RoomEvent.Disconnected, (reason) => record('Disconnected', { reason }))
+    .on(RoomEvent.DataReceived, (payload, p, kind, topic) => record('DataReceived', {
+      from: p?.identity ?? null, kind, topic: topic ?? null, size: payload.length,
+      text: payload.length <= 256 ? new TextDecoder().decode(payload) : null,
+      checksum: checksum(payload) }));
+}
+
+/** sendText of size ASCII characters on topic 'big'; resolves to their checksum. */
+async function sendBigText(size) {
+  const text = Array.from({ length: size }, (_, i) => String.fromCharCode(97 + (i % 26)))
+    .join('');
+  await room.localParticipant.sendText(text, { topic: 'big' });
+  return checksum(new TextEncoder().encode(text));
+}
+
+/**
+ * Publishes a data message. text: a string, or {size} for that many bytes
+ * (i % 251); opts: reliable (default true), topic, destinationIdentities.
+ * Resolves to the checksum of what was sent, or rejects with the SDK's error.
+ */
+async function sendData(text, { reliable = true, topic, destinationIdentities } = {}) {
+  const payload = typeof text === 'string' ? new TextEncoder().encode(text)
+    : Uint8Array.from({ length: text.size }, (_, i) => i % 251);
+  await room.localParticipant.publishData(payload, { reliable, topic, destinationIdentities });
+  return checksum(payload);
 }
 
 const withTimeout = (p, ms, what) => Promise.race([p, new Promise((_, rej) =>
@@ -265,7 +301,7 @@ async function loopbackAnalyseLiveKit({ durationMs = 1000, warmupMs = 400 } = {}
 }
 
 Object.assign(window, { events, join, analyse, mute, state, leave, rtcStats, setSubscribed,
-  unpublish,
+  unpublish, sendData, sendBigText,
   livekitVersion: version,
   loopbackStart, loopbackAnalyse, loopbackAnalyseLocal, loopbackAnalyseLiveKit, loopbackMute,
   loopbackStats, loopbackStop });
