@@ -129,7 +129,9 @@ static void test_errors(void **state) {
     expectTwirpError(t, t->creator, "CreateRoom", "{\"name\":", 400, "malformed");
     expectTwirpError(t, t->creator, "CreateRoom", "{\"name\":5}", 400, "malformed");
     expectTwirpError(t, t->creator, "CreateRoom", "{}", 400, "invalid_argument");
-    expectTwirpError(t, t->admin, "SendData", "{\"room\":\"debate\"}", 501, "unimplemented");
+    expectTwirpError(t, t->admin, "UpdateSubscriptions", "{\"room\":\"debate\"}", 501,
+                     "unimplemented");
+    expectTwirpError(t, t->admin, "SendData", "{\"room\":\"debate\"}", 404, "not_found");
     expectTwirpError(t, t->creator, "SendData", "{\"room\":\"debate\"}", 401, "unauthenticated");
     /* unknown fields are ignored, as protobuf JSON parsers do */
     json_t *j;
