@@ -1,8 +1,10 @@
 /* options.c — server flags (getopt_long) and building the effective config
  * from defaults, YAML, environment and flags, in livekit-server's order. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -23,12 +25,15 @@ void tbCliUsage(FILE *out) {
             "  --redis-password P    Redis password (env REDIS_PASSWORD)\n"
             "  --turn-cert FILE      TURN TLS certificate (turn.cert_file)\n"
             "  --turn-key FILE       TURN TLS private key (turn.key_file)\n"
+            "  --app-dir DIR         serve this web app directory at /app/ (app_dir;\n"
+            "                        with --dev, ./web/dist when it exists)\n"
             "  --check-config        validate, print the effective config, exit\n"
             "  --version             print the version and exit\n");
 }
 
 enum { OPT_CONFIG = 1, OPT_BODY, OPT_DEV, OPT_BIND, OPT_NODE_IP, OPT_UDP, OPT_REDIS, OPT_KEYS,
-       OPT_KEY_FILE, OPT_REDIS_PW, OPT_TURN_CERT, OPT_TURN_KEY, OPT_CHECK, OPT_VERSION, OPT_HELP };
+       OPT_KEY_FILE, OPT_REDIS_PW, OPT_TURN_CERT, OPT_TURN_KEY, OPT_APP_DIR, OPT_CHECK, OPT_VERSION,
+       OPT_HELP };
 
 int tbCliParse(int argc, char **argv, tbCliOptions *o, FILE *err) {
     static const struct option longopts[] = {
@@ -44,6 +49,7 @@ int tbCliParse(int argc, char **argv, tbCliOptions *o, FILE *err) {
         {"redis-password", required_argument, NULL, OPT_REDIS_PW},
         {"turn-cert", required_argument, NULL, OPT_TURN_CERT},
         {"turn-key", required_argument, NULL, OPT_TURN_KEY},
+        {"app-dir", required_argument, NULL, OPT_APP_DIR},
         {"check-config", no_argument, NULL, OPT_CHECK},
         {"version", no_argument, NULL, OPT_VERSION},
         {"help", no_argument, NULL, OPT_HELP},
@@ -73,6 +79,7 @@ int tbCliParse(int argc, char **argv, tbCliOptions *o, FILE *err) {
         case OPT_REDIS_PW: o->redis_password = optarg; break;
         case OPT_TURN_CERT: o->turn_cert = optarg; break;
         case OPT_TURN_KEY: o->turn_key = optarg; break;
+        case OPT_APP_DIR: o->app_dir = optarg; break;
         case OPT_CHECK: o->check_config = true; break;
         case OPT_VERSION: o->version = true; break;
         case OPT_HELP:
@@ -113,10 +120,21 @@ static void applyOverrides(const tbCliOptions *o, tbConfig *cfg, tbConfigErrors 
     if (o->key_file) tbConfigSetStr(&cfg->key_file, o->key_file);
     if (o->turn_cert) tbConfigSetStr(&cfg->turn.cert_file, o->turn_cert);
     if (o->turn_key) tbConfigSetStr(&cfg->turn.key_file, o->turn_key);
+    if (o->app_dir) tbConfigSetStr(&cfg->app_dir, o->app_dir);
     if (o->num_binds > 0) {
         tbStrListClear(&cfg->bind_addresses);
         for (int i = 0; i < o->num_binds; i++) tbStrListAppend(&cfg->bind_addresses, o->binds[i]);
     }
+}
+
+/* Development mode without app_dir: serve ./web/dist (the web app's build
+ * output, relative to the working directory) when it is a directory. */
+static void devAppDir(tbConfig *cfg) {
+    struct stat st;
+    char abs[PATH_MAX];
+    if (!cfg->development || cfg->app_dir) return;
+    if (stat(TB_CLI_DEV_APP_DIR, &st) != 0 || !S_ISDIR(st.st_mode)) return;
+    tbConfigSetStr(&cfg->app_dir, realpath(TB_CLI_DEV_APP_DIR, abs) ? abs : TB_CLI_DEV_APP_DIR);
 }
 
 int tbCliBuildConfig(const tbCliOptions *o, tbConfig *cfg, tbConfigErrors *errs) {
@@ -131,6 +149,7 @@ int tbCliBuildConfig(const tbCliOptions *o, tbConfig *cfg, tbConfigErrors *errs)
                          o->config_body ? "<config-body>" : "<LIVEKIT_CONFIG>", errs);
     applyOverrides(o, cfg, errs);
     tbConfigApplyDevDefaults(cfg); /* only when development is set */
+    devAppDir(cfg);
     if (cfg->key_file) tbConfigLoadKeyFile(cfg, cfg->key_file, errs);
     tbConfigValidate(cfg, errs);
     return errs->len == 0 ? 0 : -1;

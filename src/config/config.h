@@ -151,6 +151,7 @@ typedef struct tbConfig {
     bool development;
     char *node_selector;        /* tribune-only: "participants" | "cpu" */
     int shutdown_timeout;       /* tribune-only: seconds, default 30 */
+    char *app_dir;              /* tribune-only: web app served at /app/, NULL = none */
 } tbConfig;
 
 /* One problem found while loading or validating. */

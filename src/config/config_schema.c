@@ -167,6 +167,7 @@ static const tbConfigKey tbConfigKeys[] = {
     NOP("node_selector.cpu_load_limit"), NOP("node_selector.sysload_limit"),
     NOP("node_selector.regions"),
     {"shutdown_timeout", TB_KT_DURATION, O(shutdown_timeout), 0, 86400, TB_KF_TRIBUNE},
+    {"app_dir", TB_KT_STR, O(app_dir), 0, 0, TB_KF_TRIBUNE},
 
     NOP("audio"), NOP("video"), NOP("ingress"), NOP("sip"), NOP("region"),
     NOP("signal_relay"), NOP("psrpc"), NOP("agents"), NOP("metric"), NOP("trace"),

@@ -1,11 +1,15 @@
 /* config_validate.c — cross-field checks run once every layer (defaults,
  * YAML, env, flags, key_file) is applied: port ranges and port clashes,
  * embedded TURN requirements, API keys (present, long enough), webhook key,
- * external TURN server credentials. Single-value checks (types, ranges,
- * CIDR syntax) happen when a value is set, in config_schema.c. */
+ * external TURN server credentials, app_dir (a readable directory).
+ * Single-value checks (types, ranges, CIDR syntax) happen when a value is
+ * set, in config_schema.c. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/config_internal.h"
 
@@ -187,6 +191,30 @@ static int checkRedis(const tbConfig *c, tbConfigErrors *errs) {
     return 0;
 }
 
+/* app_dir: the directory /app/ serves must exist and be listable. */
+static int checkAppDir(const tbConfig *c, tbConfigErrors *errs) {
+    const char *d = c->app_dir;
+    struct stat st;
+    if (!d) return 0;
+    if (!*d) {
+        tbConfigAddError(errs, "`app_dir` is empty: give a directory, or leave it out");
+        return 1;
+    }
+    if (stat(d, &st) != 0) {
+        tbConfigAddError(errs, "`app_dir` %s: %s", d, strerror(errno));
+        return 1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        tbConfigAddError(errs, "`app_dir` %s is not a directory", d);
+        return 1;
+    }
+    if (access(d, R_OK | X_OK) != 0) {
+        tbConfigAddError(errs, "`app_dir` %s is not readable: %s", d, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 int tbConfigValidate(const tbConfig *c, tbConfigErrors *errs) {
     int bad = 0;
     bad += checkPorts(c, errs);
@@ -194,6 +222,7 @@ int tbConfigValidate(const tbConfig *c, tbConfigErrors *errs) {
     bad += checkKeys(c, errs);
     bad += checkWebhook(c, errs);
     bad += checkRedis(c, errs);
+    bad += checkAppDir(c, errs);
     for (size_t i = 0; i < c->rtc.turn_servers_len; i++)
         bad += checkTurnServer(&c->rtc.turn_servers[i], i, errs);
     return bad ? -1 : 0;

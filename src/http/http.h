@@ -41,6 +41,7 @@ typedef struct tbHttpRequest {
     const char *content_type;
     const char *host;
     const char *forwarded_proto; /* X-Forwarded-Proto */
+    const char *if_none_match;  /* If-None-Match (static files' ETag check) */
     const uint8_t *body;
     size_t body_len;
     bool body_too_large;        /* the body exceeded TB_HTTP_BODY_LIMIT */

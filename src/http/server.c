@@ -22,7 +22,7 @@ typedef struct tbHttpSession {
     char *argbuf;               /* "name\0value\0..." storage for req.args */
     tbHttpArg args[TB_HTTP_MAX_ARGS];
     size_t num_args;
-    char *authorization, *content_type, *host, *forwarded_proto;
+    char *authorization, *content_type, *host, *forwarded_proto, *if_none_match;
     tbSbuf body;
     bool too_large;
     bool close_after;           /* body not read: close once answered */
@@ -118,6 +118,7 @@ static void captureRequest(struct lws *wsi, tbHttpSession *ss, const char *path)
     ss->content_type = copyHeader(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
     ss->host = copyHeader(wsi, WSI_TOKEN_HOST);
     ss->forwarded_proto = copyCustomHeader(wsi, "x-forwarded-proto:");
+    ss->if_none_match = copyHeader(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH);
     tbSbufInit(&ss->body, 0);
     tbHttpResponseInit(&ss->resp, LWS_PRE);
 }
@@ -130,6 +131,7 @@ static void releaseRequest(tbHttpSession *ss) {
     free(ss->content_type);
     free(ss->host);
     free(ss->forwarded_proto);
+    free(ss->if_none_match);
     tbSbufFree(&ss->body);
     tbHttpResponseFree(&ss->resp);
     memset(ss, 0, sizeof *ss);
@@ -147,6 +149,7 @@ static void dispatch(struct lws *wsi, tbHttpSession *ss) {
         .content_type = ss->content_type,
         .host = ss->host,
         .forwarded_proto = ss->forwarded_proto,
+        .if_none_match = ss->if_none_match,
         .body = tbSbufData(&ss->body),
         .body_len = ss->body.len,
         .body_too_large = ss->too_large,
@@ -162,10 +165,15 @@ static void dispatch(struct lws *wsi, tbHttpSession *ss) {
 static int writeHeaders(struct lws *wsi, tbHttpSession *ss) {
     uint8_t buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
     tbHttpResponse *r = &ss->resp;
-    if (lws_add_http_common_headers(wsi, (unsigned)r->status,
-                                    r->content_type[0] ? r->content_type : NULL,
-                                    r->body.len, &p, end))
+    if (r->status == 304) {
+        /* no body and no Content-Length (RFC 9110 8.6); the common-headers
+         * helper would add `connection: close` without one */
+        if (lws_add_http_header_status(wsi, 304, &p, end)) return -1;
+    } else if (lws_add_http_common_headers(wsi, (unsigned)r->status,
+                                           r->content_type[0] ? r->content_type : NULL,
+                                           r->body.len, &p, end)) {
         return -1;
+    }
     for (size_t i = 0; i < r->num_headers; i++) {
         char name[64];
         snprintf(name, sizeof name, "%s:", r->headers[i].name);
@@ -211,9 +219,19 @@ static int writeResponse(struct lws *wsi, tbHttpSession *ss) {
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-static int onHttp(struct lws *wsi, tbHttpSession *ss, const char *path) {
+static int onHttp(struct lws *wsi, tbHttpSession *ss, const char *path, size_t len) {
     releaseRequest(ss);
     captureRequest(wsi, ss, path);
+    if (path && memchr(path, '\0', len)) {
+        /* a %00 in the URL: the C-string path would end early there (so
+         * /app/x.html%00.png would name x.html); no route takes it */
+        ss->close_after = true;
+        tbHttpAddHeader(&ss->resp, "Access-Control-Allow-Origin", "*");
+        tbHttpRespondError(&ss->resp, 400, "invalid_argument", "the path contains a NUL (%%00)");
+        ss->dispatched = true;
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
     if (ss->method != TB_HTTP_POST && ss->method != TB_HTTP_PUT && ss->method != TB_HTTP_PATCH) {
         dispatch(wsi, ss);
         return 0;
@@ -381,7 +399,7 @@ static int httpCallback(struct lws *wsi, enum lws_callback_reasons reason, void 
     tbHttpSession *ss = user;
     switch (reason) {
     case LWS_CALLBACK_HTTP:
-        return onHttp(wsi, ss, in);
+        return onHttp(wsi, ss, in, len);
     case LWS_CALLBACK_HTTP_BODY:
         onBody(ss, in, len);
         return 0;

@@ -78,6 +78,9 @@ static void logStartup(const tbConfig *cfg) {
                cfg->redis.address);
     if (cfg->development && cfg->keys.len > 0)
         tbInfo("server", "API key: %s (dev)", cfg->keys.items[0].key);
+    if (cfg->app_dir)
+        tbInfo("server", "web app: serving %s at /app/%s", cfg->app_dir,
+               cfg->development ? " (dev token endpoint: POST /app/token)" : "");
 }
 
 static void mediaStats(void *ctx, tbMediaStats *out) { tbMediaGetStats(ctx, out); }
