@@ -298,7 +298,17 @@ static void wsClose(void *conn, int code, const char *reason) {
     lws_callback_on_writable(wsi);
 }
 
-static const tbSignalIo wsIo = {wsSend, wsClose};
+/* The session moved to a new connection (a resume): this one forgets it
+ * and closes. */
+static void wsForget(void *conn) {
+    struct lws *wsi = conn;
+    tbHttpSession *ss = lws_wsi_user(wsi);
+    if (!ss) return;
+    ss->signal = NULL;
+    wsClose(conn, 1000, "resumed on another connection");
+}
+
+static const tbSignalIo wsIo = {wsSend, wsClose, wsForget};
 
 static void wsFreeQueue(tbHttpSession *ss) {
     while (ss->out_head) {

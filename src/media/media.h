@@ -148,6 +148,10 @@ void tbMediaUnpublish(tbMedia *m, uint32_t room_id, uint32_t track_id);
 void tbMediaSubscribe(tbMedia *m, uint32_t room_id, const tbMediaSubscribeSpec *spec);
 void tbMediaUnsubscribe(tbMedia *m, uint32_t room_id, uint32_t transport_id, uint32_t track_id);
 void tbMediaSetMuted(tbMedia *m, uint32_t room_id, uint32_t track_id, bool muted);
+/* ICE restart: new local and remote ICE credentials; DTLS/SRTP carry on. */
+void tbMediaIceRestart(tbMedia *m, uint32_t room_id, uint32_t transport_id,
+                       const char *local_ufrag, const char *local_pwd, const char *remote_ufrag,
+                       const char *remote_pwd);
 /* Sends a message (copied) on the transport's data channel named label. */
 void tbMediaSendData(tbMedia *m, uint32_t room_id, uint32_t transport_id, const char *label,
                      uint32_t ppid, const uint8_t *data, size_t len);

@@ -201,6 +201,19 @@ static void addTransport(tbRouter *r, const tbMediaTransportSpec *spec, int64_t 
     r->transports = t;
 }
 
+/* New ICE credentials on both sides; the selected pair, DTLS and SRTP stay
+ * (checks with the new credentials keep consent fresh on the same path). */
+static void iceRestart(tbRouter *r, const tbMediaCmd *c) {
+    for (tbTransport *t = r->transports; t; t = t->next) {
+        if (t->id != c->transport_id) continue;
+        snprintf(t->ice.local_ufrag, sizeof t->ice.local_ufrag, "%.16s",
+                 c->u.transport.local_ufrag);
+        snprintf(t->ice.local_pwd, sizeof t->ice.local_pwd, "%.32s", c->u.transport.local_pwd);
+        tbIceLiteSetRemote(&t->ice, c->u.transport.remote_ufrag, c->u.transport.remote_pwd);
+        return;
+    }
+}
+
 static void freeDowns(tbUpTrack *u, const tbTransport *only) {
     for (tbDownTrack **pp = &u->downs; *pp;) {
         tbDownTrack *d = *pp;
@@ -354,6 +367,7 @@ void tbRouterCommand(tbRouter *r, const tbMediaCmd *c, int64_t now_ms) {
     case TB_CMD_UNSUBSCRIBE: unsubscribe(r, c->transport_id, c->track_id); break;
     case TB_CMD_SET_MUTED: setMuted(r, c->track_id, c->muted); break;
     case TB_CMD_SEND_DATA: tbRouterDataSend(r, c); break;
+    case TB_CMD_ICE_RESTART: iceRestart(r, c); break;
     }
 }
 

@@ -529,6 +529,20 @@ void tbMediaSetMuted(tbMedia *m, uint32_t room_id, uint32_t track_id, bool muted
     workerPush(workerFor(m, room_id), c);
 }
 
+void tbMediaIceRestart(tbMedia *m, uint32_t room_id, uint32_t transport_id,
+                       const char *local_ufrag, const char *local_pwd, const char *remote_ufrag,
+                       const char *remote_pwd) {
+    tbMediaCmd *c = newCmd(TB_CMD_ICE_RESTART, room_id);
+    if (!c) return;
+    c->transport_id = transport_id;
+    c->u.transport.fd = -1;
+    snprintf(c->u.transport.local_ufrag, sizeof c->u.transport.local_ufrag, "%s", local_ufrag);
+    snprintf(c->u.transport.local_pwd, sizeof c->u.transport.local_pwd, "%s", local_pwd);
+    snprintf(c->u.transport.remote_ufrag, sizeof c->u.transport.remote_ufrag, "%s", remote_ufrag);
+    snprintf(c->u.transport.remote_pwd, sizeof c->u.transport.remote_pwd, "%s", remote_pwd);
+    workerPush(workerFor(m, room_id), c);
+}
+
 void tbMediaSendData(tbMedia *m, uint32_t room_id, uint32_t transport_id, const char *label,
                      uint32_t ppid, const uint8_t *data, size_t len) {
     tbMediaCmd *c = newCmd(TB_CMD_SEND_DATA, room_id);

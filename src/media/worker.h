@@ -20,6 +20,7 @@ typedef enum tbMediaCmdType {
     TB_CMD_UNSUBSCRIBE,
     TB_CMD_SET_MUTED,
     TB_CMD_SEND_DATA,
+    TB_CMD_ICE_RESTART,         /* u.transport: the new credentials */
 } tbMediaCmdType;
 
 typedef struct tbMediaCmd {

@@ -47,6 +47,7 @@ static void onRoomClosed(void *ctx, const tbRoom *room) {
 
 static void onSweep(uv_timer_t *t) {
     tbServer *s = t->data;
+    if (s->hub) tbSignalHubSweep(s->hub, wallClockMs(NULL)); /* unresumed sessions */
     tbRegistrySweep(&s->registry, wallClockMs(NULL), onRoomClosed, s);
 }
 

@@ -64,6 +64,15 @@ void tbSignalHubBroadcastParticipant(tbSignalHub *hub, const char *room,
     livekit__participant_info__free_unpacked(info, NULL);
 }
 
+void tbSignalHubSendParticipant(tbSignalHub *hub, tbSignalSession *s, const tbParticipant *p) {
+    (void)hub;
+    if (p->permission.hidden) return;
+    Livekit__ParticipantInfo *info = tbParticipantToProto(p);
+    if (!info) return;
+    sendUpdate(s, info);
+    livekit__participant_info__free_unpacked(info, NULL);
+}
+
 static void dropTrack(tbSignalSession *s, void *arg) { tbSessionDropTrack(s, arg); }
 
 /* The participant's tracks stop: the media plane unpublishes them and the

@@ -30,6 +30,9 @@ uint32_t tbSignalHubNextId(tbSignalHub *hub);
 /* Media plane events (tbMediaEventFn). */
 void tbSignalHubOnMediaEvent(void *ctx, const tbMediaEvent *ev);
 
+/* An update with participant p, to session s only. */
+void tbSignalHubSendParticipant(tbSignalHub *hub, tbSignalSession *s, const tbParticipant *p);
+
 /* data.c: a DataPacket from session s's data channel (TB_MEDIA_DATA). */
 void tbSignalHubOnData(tbSignalHub *hub, tbSignalSession *s, const tbMediaEvent *ev);
 /* RoomService.SendData: a UserPacket from the server to the room (or the

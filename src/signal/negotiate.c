@@ -67,6 +67,10 @@ void tbSessionWantTrack(tbSignalSession *s, const tbParticipant *owner, const tb
     renegotiate(s);
 }
 
+void tbSessionRequestPending(tbSignalSession *s) {
+    if (s->num_pending > 0) renegotiate(s);
+}
+
 void tbSessionDropTrack(tbSignalSession *s, const char *track_sid) {
     for (size_t i = 0; i < s->num_pending; i++) {
         if (strcmp(s->pending[i], track_sid) != 0) continue;
@@ -87,6 +91,29 @@ void tbSessionDropTrack(tbSignalSession *s, const char *track_sid) {
 
 /* Our ICE credentials, drawn once per session (they go in every answer),
  * and in port-range mode (no rtc.udp_port) the session's own UDP port. */
+static void drawCredentials(tbSignalSession *s) {
+    tbIceLite tmp; /* only to draw fresh random credentials */
+    if (tbIceLiteInit(&tmp, 0) != 0) return;
+    snprintf(s->ice_ufrag, sizeof s->ice_ufrag, "%s", tmp.local_ufrag);
+    snprintf(s->ice_pwd, sizeof s->ice_pwd, "%s", tmp.local_pwd);
+    s->ice_ufrag[0] = tbMediaUfragTag(s->hub->media, s->room_media_id);
+}
+
+/* An offer with new ICE credentials on a running transport is an ICE
+ * restart (the SDK sends one after a resume): both sides change
+ * credentials (RFC 8839 §4.4.1.1.1); DTLS and SRTP carry on. */
+static void maybeIceRestart(tbSignalSession *s, const tbSdp *offer) {
+    tbSdpTransportInfo ti;
+    if (!s->transport_added || !tbSdpTransport(offer, &ti) ||
+        strcmp(ti.ice_ufrag, s->remote_ufrag) == 0)
+        return;
+    drawCredentials(s);
+    snprintf(s->remote_ufrag, sizeof s->remote_ufrag, "%s", ti.ice_ufrag);
+    tbInfo("signal", "%s: ICE restart", s->identity);
+    tbMediaIceRestart(s->hub->media, s->room_media_id, s->transport_id, s->ice_ufrag, s->ice_pwd,
+                      ti.ice_ufrag, ti.ice_pwd);
+}
+
 static int ensureCredentials(tbSignalSession *s) {
     if (s->ice_ufrag[0]) return 0;
     const tbRtcConfig *rtc = &s->hub->api->config->rtc;
@@ -99,12 +126,8 @@ static int ensureCredentials(tbSignalSession *s) {
             return -1;
         }
     }
-    tbIceLite tmp; /* only to draw fresh random credentials */
-    if (tbIceLiteInit(&tmp, 0) != 0) return -1;
-    snprintf(s->ice_ufrag, sizeof s->ice_ufrag, "%s", tmp.local_ufrag);
-    snprintf(s->ice_pwd, sizeof s->ice_pwd, "%s", tmp.local_pwd);
-    s->ice_ufrag[0] = tbMediaUfragTag(s->hub->media, s->room_media_id);
-    return 0;
+    drawCredentials(s);
+    return s->ice_ufrag[0] ? 0 : -1;
 }
 
 /* The first answer creates the media transport, with the DTLS role the
@@ -115,7 +138,8 @@ static int ensureTransport(tbSignalSession *s, const tbSdp *offer, const tbSdpAn
         tbWarn("signal", "%s: offer without ICE credentials or DTLS fingerprint", s->identity);
         return -1;
     }
-    if (s->transport_added) return 0; /* ICE restarts come with reconnects (later issue) */
+    if (s->transport_added) return 0; /* ICE restarts: maybeIceRestart */
+    snprintf(s->remote_ufrag, sizeof s->remote_ufrag, "%s", ti.ice_ufrag);
     tbMediaTransportSpec spec;
     memset(&spec, 0, sizeof spec);
     spec.transport_id = s->transport_id;
@@ -388,6 +412,7 @@ int tbSessionAnswer(tbSignalSession *s, const Livekit__SessionDescription *offer
         return -1;
     }
     s->requested = 0; /* whatever we asked for is in this offer (or never will be) */
+    maybeIceRestart(s, sdp);
     tbSdpAnswer *a = ensureCredentials(s) == 0 ? buildAnswer(s, room, sdp) : NULL;
     if (a && ensureTransport(s, sdp, a) != 0) {
         tbSdpAnswerFree(a);

@@ -164,6 +164,26 @@ static int admit(tbSignalHub *hub, const tbClaims *c, Livekit__JoinRequest *join
     return 0;
 }
 
+/* The SDK's resume (JoinRequest.reconnect with its participant sid): the
+ * participant's session, kept while its connection was gone, moves to the
+ * new connection; its room membership and media transport are untouched. */
+static int resume(tbSignalHub *hub, const tbClaims *c, const Livekit__JoinRequest *join,
+                  tbSignalSession **out, char *why, size_t whylen) {
+    tbRoom *room = tbRegistryFind(hub->api->registry, c->video.room);
+    tbParticipant *p = room ? tbRoomFindParticipant(room, c->identity) : NULL;
+    tbSignalSession *s = p ? p->session : NULL;
+    if (!s || strcmp(p->sid, join->participant_sid) != 0 || s->closing || !s->attached_once) {
+        snprintf(why, whylen, "no session of %s to resume in %s", c->identity, c->video.room);
+        return 404; /* the SDK then joins afresh */
+    }
+    if (s->conn) s->io->forget(s->conn); /* the old connection is still open */
+    s->conn = NULL;
+    s->resuming = true;
+    *out = s;
+    tbInfo("signal", "%s (%s) resumes in %s", p->identity, p->sid, room->name);
+    return 0;
+}
+
 int tbSignalAccept(tbSignalHub *hub, const tbHttpRequest *req, bool v1, tbSignalSession **out,
                    char *why, size_t whylen) {
     *out = NULL;
@@ -179,7 +199,13 @@ int tbSignalAccept(tbSignalHub *hub, const tbHttpRequest *req, bool v1, tbSignal
     int status = tbApiCheckJoin(hub->api, req, &claims, why, whylen);
     if (status != 200) return status; /* claims were freed */
     status = decodeJoin(req, &join, why, whylen);
-    if (status == 0) status = admit(hub, &claims, join, out, why, whylen);
+    if (status == 0 && join->reconnect && join->participant_sid && *join->participant_sid) {
+        status = resume(hub, &claims, join, out, why, whylen);
+        livekit__join_request__free_unpacked(join, NULL);
+        join = NULL;
+    } else if (status == 0) {
+        status = admit(hub, &claims, join, out, why, whylen);
+    }
     if (status != 0 && join) livekit__join_request__free_unpacked(join, NULL);
     tbClaimsFree(&claims);
     return status;
@@ -236,15 +262,37 @@ static void subscribeToRoom(tbSignalSession *s, const tbRoom *room) {
     }
 }
 
+/* After a resume: ReconnectResponse, then the room as it is now (what the
+ * client missed while it was away), and any remote track still waiting. */
+static void sendReconnectResponse(tbSignalSession *s, const tbRoom *room) {
+    Livekit__ReconnectResponse rr;
+    livekit__reconnect_response__init(&rr);
+    rr.ice_servers = tbSessionIceServers(s, &rr.n_ice_servers);
+    tbSessionSendMessage(s, LIVEKIT__SIGNAL_RESPONSE__MESSAGE_RECONNECT, &rr);
+    for (size_t i = 0; i < rr.n_ice_servers; i++)
+        livekit__iceserver__free_unpacked(rr.ice_servers[i], NULL);
+    free(rr.ice_servers);
+    for (const tbParticipant *p = room->participants; p; p = p->next)
+        if (p->session != s) tbSignalHubSendParticipant(s->hub, s, p);
+    tbSessionRequestPending(s);
+}
+
 void tbSignalAttach(tbSignalSession *s, const tbSignalIo *io, void *conn) {
     s->io = io;
     s->conn = conn;
+    s->detached_ms = 0;
     tbRoom *room = tbSessionRoom(s);
     tbParticipant *p = tbSessionParticipant(s);
     if (!room || !p) {
         tbSessionKick(s, LIVEKIT__DISCONNECT_REASON__STATE_MISMATCH);
         return;
     }
+    if (s->resuming) {
+        s->resuming = false;
+        sendReconnectResponse(s, room);
+        return;
+    }
+    s->attached_once = true;
     sendJoinResponse(s, room, p);
     subscribeToRoom(s, room);
     if (s->join && s->join->publisher_offer) tbSessionAnswer(s, s->join->publisher_offer);
@@ -383,9 +431,35 @@ static void unlinkSession(tbSignalHub *hub, tbSignalSession *s) {
     }
 }
 
+static void freeSession(tbSignalSession *s);
+
 void tbSignalOnClosed(tbSignalSession *s) {
-    tbSignalHub *hub = s->hub;
     s->conn = NULL;
+    if (tbSessionParticipant(s) && s->attached_once && !s->closing) {
+        /* kept for a resume; tbSignalHubSweep ends it after the grace period */
+        if (!s->detached_ms) s->detached_ms = nowMs(s);
+        s->resuming = false;
+        tbInfo("signal", "%s lost its signaling connection: kept %d s for a resume",
+               s->identity, TB_SIGNAL_RESUME_MS / 1000);
+        return;
+    }
+    freeSession(s);
+}
+
+void tbSignalHubSweep(tbSignalHub *hub, int64_t now_ms) {
+    for (tbSignalSession *s = hub->sessions, *next; s; s = next) {
+        next = s->next;
+        if (s->conn || !s->detached_ms || now_ms - s->detached_ms < TB_SIGNAL_RESUME_MS)
+            continue;
+        tbInfo("signal", "%s did not resume within %d s", s->identity,
+               TB_SIGNAL_RESUME_MS / 1000);
+        s->closing = true;
+        freeSession(s);
+    }
+}
+
+static void freeSession(tbSignalSession *s) {
+    tbSignalHub *hub = s->hub;
     if (tbSessionParticipant(s)) {
         tbInfo("signal", "%s disconnected from %s", s->identity, s->room);
         tbSignalHubRemoveParticipant(hub, s->room, s->identity,

@@ -23,6 +23,9 @@ typedef struct tbSignalIo {
     void (*send)(void *conn, const uint8_t *data, size_t len, bool text);
     /* Close the WebSocket with a code (1000 normal, 1008 policy) and reason. */
     void (*close)(void *conn, int code, const char *reason);
+    /* The session resumed on another connection: this one must drop its
+     * reference (no tbSignalOnClosed for it) and close. */
+    void (*forget)(void *conn);
 } tbSignalIo;
 
 /* Returns 0 and a new session, or an HTTP status (400/401/404/...) with
@@ -31,8 +34,15 @@ int tbSignalAccept(tbSignalHub *hub, const tbHttpRequest *req, bool v1, tbSignal
                    char *why, size_t whylen);
 void tbSignalAttach(tbSignalSession *s, const tbSignalIo *io, void *conn);
 void tbSignalOnMessage(tbSignalSession *s, const uint8_t *data, size_t len, bool text);
-/* The connection is gone; the session is freed (now or after the
- * departure grace period). `conn` must not be used afterwards. */
+/* The connection is gone. A session that joined and did not leave stays
+ * (detached) for TB_SIGNAL_RESUME_MS, so the SDK can resume it on a new
+ * connection (join request with reconnect=true and its participant sid);
+ * otherwise it is freed. `conn` must not be used afterwards. */
 void tbSignalOnClosed(tbSignalSession *s);
+/* Frees sessions detached for longer than the grace period (their
+ * participants leave). Call about once a second. */
+void tbSignalHubSweep(tbSignalHub *hub, int64_t now_ms);
+
+#define TB_SIGNAL_RESUME_MS 20000
 
 #endif

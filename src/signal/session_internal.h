@@ -28,6 +28,10 @@ struct tbSignalSession {
     bool v1;
     bool text;                      /* the client speaks JSON text frames */
     bool closing;
+    bool attached_once;             /* joined on a connection (resumable from then on) */
+    bool resuming;                  /* accepted a resume: the next attach says reconnect */
+    int64_t detached_ms;            /* when the connection went (0 = attached) */
+    char remote_ufrag[260];         /* the client's ICE ufrag (a change = ICE restart) */
     char room[260];
     char identity[260];
     char participant_sid[TB_SID_LEN];
@@ -70,6 +74,8 @@ int tbSessionAnswer(tbSignalSession *s, const Livekit__SessionDescription *offer
 /* A remote track should reach this participant: queue it and ask the client
  * for a fresh offer (media_sections_requirement). */
 void tbSessionWantTrack(tbSignalSession *s, const tbParticipant *owner, const tbTrack *t);
+/* After a resume: ask again for the sections of tracks still pending. */
+void tbSessionRequestPending(tbSignalSession *s);
 /* A remote track is gone: free its section. */
 void tbSessionDropTrack(tbSignalSession *s, const char *track_sid);
 /* UpdateSubscription: stop or resume receiving a remote track. */

@@ -145,6 +145,7 @@ function listen(r) {
       pubFields(pub, r.localParticipant)))
     .on(RoomEvent.ConnectionStateChanged, (state) => record('ConnectionStateChanged', { state }))
     .on(RoomEvent.Reconnecting, () => record('Reconnecting'))
+    .on(RoomEvent.SignalReconnecting, () => record('SignalReconnecting'))
     .on(RoomEvent.Reconnected, () => record('Reconnected'))
     .on(RoomEvent.AudioPlaybackStatusChanged, () => record('AudioPlaybackStatusChanged',
       { canPlayback: r.canPlaybackAudio }))
