@@ -20,6 +20,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --silent --no-audit --no-fund >/dev/null
   touch node_modules
 fi
+# the debate room page (web/, served at /app/ in web_page.test.mjs): its npm
+# packages and bundle are made here too, the namespace has no network
+make -s -C ../.. web >/dev/null
 [ $# -gt 0 ] || set -- *.test.mjs
 for tool in "${CHROMIUM_BIN:-/usr/bin/chromium}" sox ip; do
   command -v "$tool" >/dev/null ||
