@@ -36,6 +36,7 @@ typedef struct tbHttpSession {
     tbSbuf rx;                  /* a message being reassembled from fragments */
     bool rx_overflow;
     int close_code;             /* != 0: close once the queue is flushed */
+    bool peer_closed;           /* the client sent a close frame (it meant to go) */
     char close_reason[120];
 } tbHttpSession;
 
@@ -399,7 +400,7 @@ static int wsWriteable(struct lws *wsi, tbHttpSession *ss) {
 }
 
 static void wsClosed(tbHttpSession *ss) {
-    if (ss->signal) tbSignalOnClosed(ss->signal);
+    if (ss->signal) tbSignalOnClosed(ss->signal, ss->peer_closed);
     ss->signal = NULL;
     wsFreeQueue(ss);
 }
@@ -433,6 +434,9 @@ static int httpCallback(struct lws *wsi, enum lws_callback_reasons reason, void 
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return wsWriteable(wsi, ss);
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (ss) ss->peer_closed = true;
+        return 0;
     case LWS_CALLBACK_CLOSED:
         wsClosed(ss);
         return 0;
@@ -440,7 +444,7 @@ static int httpCallback(struct lws *wsi, enum lws_callback_reasons reason, void 
         /* accepted at the upgrade but never established */
         tbSignalSession *orphan = lws_get_opaque_user_data(wsi);
         lws_set_opaque_user_data(wsi, NULL);
-        if (orphan) tbSignalOnClosed(orphan);
+        if (orphan) tbSignalOnClosed(orphan, false);
         return 0;
     }
     case LWS_CALLBACK_CLOSED_HTTP:

@@ -433,9 +433,9 @@ static void unlinkSession(tbSignalHub *hub, tbSignalSession *s) {
 
 static void freeSession(tbSignalSession *s);
 
-void tbSignalOnClosed(tbSignalSession *s) {
+void tbSignalOnClosed(tbSignalSession *s, bool clean) {
     s->conn = NULL;
-    if (tbSessionParticipant(s) && s->attached_once && !s->closing) {
+    if (!clean && tbSessionParticipant(s) && s->attached_once && !s->closing) {
         /* kept for a resume; tbSignalHubSweep ends it after the grace period */
         if (!s->detached_ms) s->detached_ms = nowMs(s);
         s->resuming = false;

@@ -34,11 +34,13 @@ int tbSignalAccept(tbSignalHub *hub, const tbHttpRequest *req, bool v1, tbSignal
                    char *why, size_t whylen);
 void tbSignalAttach(tbSignalSession *s, const tbSignalIo *io, void *conn);
 void tbSignalOnMessage(tbSignalSession *s, const uint8_t *data, size_t len, bool text);
-/* The connection is gone. A session that joined and did not leave stays
- * (detached) for TB_SIGNAL_RESUME_MS, so the SDK can resume it on a new
- * connection (join request with reconnect=true and its participant sid);
- * otherwise it is freed. `conn` must not be used afterwards. */
-void tbSignalOnClosed(tbSignalSession *s);
+/* The connection is gone. clean: the client closed it with a close frame
+ * (a tab closing, a page leaving): the participant leaves. Otherwise (the
+ * connection broke) a session that joined stays detached for
+ * TB_SIGNAL_RESUME_MS, so the SDK can resume it on a new connection (join
+ * request with reconnect=true and its participant sid); then, or if it never
+ * joined, it is freed. `conn` must not be used afterwards. */
+void tbSignalOnClosed(tbSignalSession *s, bool clean);
 /* Frees sessions detached for longer than the grace period (their
  * participants leave). Call about once a second. */
 void tbSignalHubSweep(tbSignalHub *hub, int64_t now_ms);
