@@ -40,6 +40,8 @@ typedef struct tbMediaTransportSpec {
     bool data;                  /* the answer accepted a data channel section: run
                                    SCTP over DTLS once it connects */
     uint16_t sctp_port;         /* the client's a=sctp-port (0 = 5000) */
+    bool server_channels;       /* open `_reliable` and `_lossy` ourselves (the
+                                   subscriber PC of /rtc) */
 } tbMediaTransportSpec;
 
 /* An inbound audio track on a publisher's transport. */

@@ -186,6 +186,7 @@ static void addTransport(tbRouter *r, const tbMediaTransportSpec *spec, int64_t 
     tbIceLiteSetRemote(&t->ice, spec->remote_ufrag, spec->remote_pwd);
     t->want_data = spec->data;
     t->sctp_port = spec->sctp_port;
+    t->server_channels = spec->server_channels;
     tbDtlsConfig dc = {.role = t->role, .remote_fingerprint = spec->remote_fingerprint,
                        .send = dtlsSend, .on_data = dtlsData, .on_state = dtlsState, .ud = t};
     t->dtls = tbDtlsNew(r->dtls, &dc);

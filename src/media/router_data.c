@@ -45,6 +45,11 @@ static void sctpOpen(void *ud, uint16_t stream, const char *label) {
 static void sctpState(void *ud, bool up) {
     tbTransport *t = ud;
     tbInfo("media", "transport %u: SCTP association %s", t->id, up ? "up" : "down");
+    uint16_t stream;
+    if (up && t->server_channels) { /* LiveKit's server-created channels (/rtc) */
+        tbSctpOpenChannel(t->sctp, "_reliable", true, -1, &stream);
+        tbSctpOpenChannel(t->sctp, "_lossy", false, 0, &stream);
+    }
 }
 
 static void toDtls(void *ud, const uint8_t *pkt, size_t len) {

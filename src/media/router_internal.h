@@ -63,6 +63,7 @@ struct tbTransport {
     int64_t next_rtcp_ms;       /* when reports are due */
     bool want_data;             /* the answer accepted a data channel section */
     uint16_t sctp_port;         /* the client's sctp-port */
+    bool server_channels;       /* we open _reliable/_lossy once SCTP is up */
     tbSctp *sctp;               /* data channels, once DTLS connected */
     struct tbTransport *next;
 };

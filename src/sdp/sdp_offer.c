@@ -9,7 +9,7 @@
 #include "util/sbuf.h"
 
 static bool token(const char *s) {
-    if (s == NULL || *s == '\0' || strlen(s) > 64) return false;
+    if (s == NULL || *s == '\0' || strlen(s) > 128) return false; /* sha-256: 95 */
     for (const char *c = s; *c; c++)
         if (*c <= ' ' || *c == 0x7f) return false;
     return true;

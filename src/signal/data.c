@@ -44,7 +44,7 @@ static size_t route(tbSignalHub *hub, const char *room, const tbSignalSession *f
         if (dp->n_destination_identities > 0 &&
             !listed(dp->destination_identities, dp->n_destination_identities, s->identity))
             continue;
-        tbMediaSendData(hub->media, s->room_media_id, s->transport_id, labelOf(dp->kind),
+        tbMediaSendData(hub->media, s->room_media_id, tbSessionDataTransport(s), labelOf(dp->kind),
                         TB_PPID_BINARY, buf, len);
         sent++;
     }

@@ -137,7 +137,8 @@ void tbSignalHubDeleteRoom(tbSignalHub *hub, const char *room_name) {
 
 static tbSignalSession *sessionByTransport(tbSignalHub *hub, uint32_t transport_id) {
     for (tbSignalSession *s = hub->sessions; s; s = s->next)
-        if (s->transport_id == transport_id) return s;
+        if (s->transport_id == transport_id || (s->sub_added && s->sub_transport_id == transport_id))
+            return s;
     return NULL;
 }
 

@@ -20,7 +20,7 @@
 #include "signal/session_internal.h"
 #include "util/log.h"
 
-static uint32_t randomSsrc(void) {
+uint32_t tbSessionRandomSsrc(void) {
     uint32_t v = 0;
     while (v == 0) RAND_bytes((unsigned char *)&v, sizeof v);
     return v;
@@ -58,7 +58,10 @@ static void renegotiate(tbSignalSession *s) {
 }
 
 void tbSessionWantTrack(tbSignalSession *s, const tbParticipant *owner, const tbTrack *t) {
-    (void)owner;
+    if (!s->v1) {
+        tbSubWantTrack(s, owner, t);
+        return;
+    }
     if (t->type != 0 || downByTrack(s, t->sid)) return; /* audio only */
     for (size_t i = 0; i < s->num_pending; i++)
         if (strcmp(s->pending[i], t->sid) == 0) return;
@@ -68,10 +71,17 @@ void tbSessionWantTrack(tbSignalSession *s, const tbParticipant *owner, const tb
 }
 
 void tbSessionRequestPending(tbSignalSession *s) {
-    if (s->num_pending > 0) renegotiate(s);
+    if (!s->v1)
+        tbSubOffer(s);
+    else if (s->num_pending > 0)
+        renegotiate(s);
 }
 
 void tbSessionDropTrack(tbSignalSession *s, const char *track_sid) {
+    if (!s->v1) {
+        tbSubDropTrack(s, track_sid);
+        return;
+    }
     for (size_t i = 0; i < s->num_pending; i++) {
         if (strcmp(s->pending[i], track_sid) != 0) continue;
         memmove(s->pending[i], s->pending[i + 1], (s->num_pending - i - 1) * TB_SID_LEN);
@@ -167,8 +177,8 @@ static int ensureTransport(tbSignalSession *s, const tbSdp *offer, const tbSdpAn
 
 /* ---- planning the answer ----------------------------------------------------------- */
 
-static const tbParticipant *findTrackOwner(const tbRoom *room, const char *track_sid,
-                                           const tbTrack **track) {
+const tbParticipant *tbSessionTrackOwner(const tbRoom *room, const char *track_sid,
+                                        const tbTrack **track) {
     for (const tbParticipant *p = room->participants; p; p = p->next)
         for (const tbTrack *t = p->tracks; t; t = t->next)
             if (strcmp(t->sid, track_sid) == 0) {
@@ -186,7 +196,7 @@ static tbDownSection *assignPending(tbSignalSession *s, const tbRoom *room, cons
         memmove(s->pending[0], s->pending[1], (s->num_pending - 1) * TB_SID_LEN);
         s->num_pending--;
         const tbTrack *t = NULL;
-        const tbParticipant *owner = findTrackOwner(room, sid, &t);
+        const tbParticipant *owner = tbSessionTrackOwner(room, sid, &t);
         if (!owner || !t->published) continue; /* gone meanwhile */
         tbDownSection *d = downByMid(s, mid);
         if (!d) d = &s->down[s->num_down++];
@@ -195,7 +205,7 @@ static tbDownSection *assignPending(tbSignalSession *s, const tbRoom *room, cons
         memcpy(d->track_sid, t->sid, TB_SID_LEN);
         memcpy(d->participant_sid, owner->sid, TB_SID_LEN);
         d->track_media_id = t->media_id;
-        d->ssrc = randomSsrc();
+        d->ssrc = tbSessionRandomSsrc();
         return d;
     }
     return NULL;
@@ -222,9 +232,9 @@ static void planSections(tbSignalSession *s, const tbRoom *room, const tbSdp *of
 
 /* A host candidate per address: UDP on rtc.udp_port, passive ICE-TCP on
  * rtc.tcp_port (RFC 6544) when set. */
-static void candidatesFor(tbSignalSession *s, char lines[][128], const char **ptrs, size_t *n) {
+void tbSessionCandidates(tbSignalSession *s, int udp, char lines[][128], const char **ptrs,
+                         size_t *n) {
     const tbConfig *cfg = s->hub->api->config;
-    int udp = s->udp_port;
     *n = 0;
     for (int proto = 0; proto < 2; proto++) {
         if (proto == TB_ICE_TCP && (cfg->rtc.tcp_port <= 0 || !tbMediaTcpActive(s->hub->media)))
@@ -287,10 +297,10 @@ static void publishSection(tbSignalSession *s, tbParticipant *p, const tbSdpMidI
     wantEverywhere(s, p, t);
 }
 
-static void mediaSubscribe(tbSignalSession *s, tbDownSection *d) {
+void tbSessionMediaSubscribe(tbSignalSession *s, tbDownSection *d, uint32_t transport_id) {
     tbMediaSubscribeSpec spec;
     memset(&spec, 0, sizeof spec);
-    spec.transport_id = s->transport_id;
+    spec.transport_id = transport_id;
     spec.track_id = d->track_media_id;
     spec.ssrc = d->ssrc;
     snprintf(spec.mid, sizeof spec.mid, "%s", d->mid);
@@ -309,7 +319,7 @@ static void subscribeSection(tbSignalSession *s, const tbSdpMidInfo *mi) {
     d->red_pt = mi->red_pt > 0 ? (uint8_t)mi->red_pt : 0;
     d->audio_level_ext = mi->audio_level_ext;
     d->mid_ext = mi->mid_ext;
-    mediaSubscribe(s, d);
+    tbSessionMediaSubscribe(s, d, s->transport_id);
 }
 
 /* As livekit-server does it: unsubscribing frees the track's section (the
@@ -323,7 +333,7 @@ void tbSessionSetSubscribed(tbSignalSession *s, const char *track_sid, bool on) 
     tbRoom *room = tbSessionRoom(s);
     tbParticipant *me = tbSessionParticipant(s);
     const tbTrack *t = NULL;
-    const tbParticipant *owner = room ? findTrackOwner(room, track_sid, &t) : NULL;
+    const tbParticipant *owner = room ? tbSessionTrackOwner(room, track_sid, &t) : NULL;
     if (!me || !me->permission.can_subscribe) return; /* UpdateParticipant may revoke it */
     if (owner && t->published && owner->session != s) tbSessionWantTrack(s, owner, t);
 }
@@ -380,7 +390,7 @@ static tbSdpAnswer *buildAnswer(tbSignalSession *s, const tbRoom *room, const tb
     char lines[2 * TB_MAX_LOCAL_ADDRS][128];
     const char *cands[2 * TB_MAX_LOCAL_ADDRS];
     size_t ncands;
-    candidatesFor(s, lines, cands, &ncands);
+    tbSessionCandidates(s, s->udp_port, lines, cands, &ncands);
     p.ice_ufrag = s->ice_ufrag;
     p.ice_pwd = s->ice_pwd;
     p.fingerprint_sha256 = space ? space + 1 : fp;
@@ -423,7 +433,7 @@ int tbSessionAnswer(tbSignalSession *s, const Livekit__SessionDescription *offer
         tbDebug("signal", "%s: answer %u:\n%s", s->identity, offer->id, a->sdp);
         sendAnswer(s, a, offer->id);
         applyAnswer(s, a);
-        if (s->num_pending > s->free_recv) renegotiate(s);
+        if (s->v1 && s->num_pending > s->free_recv) renegotiate(s);
     }
     tbSdpAnswerFree(a);
     tbSdpFree(sdp);

@@ -132,7 +132,9 @@ static tbSignalSession *newSession(tbSignalHub *hub, tbRoom *room, tbParticipant
     memcpy(s->participant_sid, p->sid, TB_SID_LEN);
     s->room_media_id = room->media_id;
     s->transport_id = tbSignalHubNextId(hub);
+    s->sub_transport_id = tbSignalHubNextId(hub);
     s->udp_fd = -1;
+    s->sub_udp_fd = -1;
     p->transport_id = s->transport_id;
     p->session = s;
     s->next = hub->sessions;
@@ -187,17 +189,24 @@ static int resume(tbSignalHub *hub, const tbClaims *c, const Livekit__JoinReques
 int tbSignalAccept(tbSignalHub *hub, const tbHttpRequest *req, bool v1, tbSignalSession **out,
                    char *why, size_t whylen) {
     *out = NULL;
-    if (!v1) {
-        snprintf(why, whylen, "tribune serves /rtc/v1 (one peer connection); /rtc (two peer "
-                              "connections) is not implemented yet");
-        return 501;
-    }
     if (!hub->media) return snprintf(why, whylen, "the media plane is not running"), 503;
     tbClaims claims;
     tbClaimsInit(&claims);
     Livekit__JoinRequest *join = NULL;
     int status = tbApiCheckJoin(hub->api, req, &claims, why, whylen);
     if (status != 200) return status; /* claims were freed */
+    if (!v1) { /* /rtc: the join is the query string, no publisher offer with it */
+        const char *rc = tbHttpArgGet(req, "reconnect");
+        if (rc && strcmp(rc, "1") == 0) {
+            snprintf(why, whylen, "resume is served on /rtc/v1; join again");
+            status = 404;
+        } else {
+            status = admit(hub, &claims, NULL, out, why, whylen);
+            if (status == 0) (*out)->v1 = false;
+        }
+        tbClaimsFree(&claims);
+        return status;
+    }
     status = decodeJoin(req, &join, why, whylen);
     if (status == 0 && join->reconnect && join->participant_sid && *join->participant_sid) {
         status = resume(hub, &claims, join, out, why, whylen);
@@ -294,6 +303,7 @@ void tbSignalAttach(tbSignalSession *s, const tbSignalIo *io, void *conn) {
     }
     s->attached_once = true;
     sendJoinResponse(s, room, p);
+    if (!s->v1) tbSubOffer(s); /* the subscriber PC with its data channels */
     subscribeToRoom(s, room);
     if (s->join && s->join->publisher_offer) tbSessionAnswer(s, s->join->publisher_offer);
     if (s->join) livekit__join_request__free_unpacked(s->join, NULL);
@@ -381,6 +391,9 @@ static void onSubscription(tbSignalSession *s, const Livekit__UpdateSubscription
 static void dispatch(tbSignalSession *s, const Livekit__SignalRequest *req) {
     switch (req->message_case) {
     case LIVEKIT__SIGNAL_REQUEST__MESSAGE_OFFER: tbSessionAnswer(s, req->offer); break;
+    case LIVEKIT__SIGNAL_REQUEST__MESSAGE_ANSWER:
+        if (!s->v1) tbSubOnAnswer(s, req->answer);
+        break;
     case LIVEKIT__SIGNAL_REQUEST__MESSAGE_ADD_TRACK: onAddTrack(s, req->add_track); break;
     case LIVEKIT__SIGNAL_REQUEST__MESSAGE_MUTE: onMute(s, req->mute); break;
     case LIVEKIT__SIGNAL_REQUEST__MESSAGE_SUBSCRIPTION: onSubscription(s, req->subscription); break;
@@ -466,7 +479,10 @@ static void freeSession(tbSignalSession *s) {
                                      LIVEKIT__DISCONNECT_REASON__CLIENT_INITIATED);
     }
     if (s->transport_added) tbMediaRemoveTransport(hub->media, s->room_media_id, s->transport_id);
+    if (s->sub_added)
+        tbMediaRemoveTransport(hub->media, s->room_media_id, s->sub_transport_id);
     if (s->udp_fd >= 0) close(s->udp_fd); /* never handed to the media plane */
+    if (s->sub_udp_fd >= 0) close(s->sub_udp_fd);
     if (s->join) livekit__join_request__free_unpacked(s->join, NULL);
     unlinkSession(hub, s);
     free(s);

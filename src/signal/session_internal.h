@@ -50,6 +50,16 @@ struct tbSignalSession {
     uint32_t requested;             /* sections asked for and not yet offered */
     uint64_t answer_version;        /* o= session version of our answers */
     uint32_t last_data_seq;         /* last reliable DataPacket sequence forwarded */
+    /* /rtc (two peer connections): the subscriber PC, which we offer; down[]
+     * are its audio sections then (mids "1".."n", the data section is "0") */
+    uint32_t sub_transport_id;
+    bool sub_added;                 /* the media plane has it (after the first answer) */
+    char sub_ufrag[24], sub_pwd[40];
+    int sub_udp_fd, sub_udp_port;   /* port-range mode: its own socket */
+    uint32_t sub_offer_id;          /* id of our last offer */
+    bool sub_offer_pending;         /* sent, not answered yet */
+    bool sub_reoffer;               /* something changed while it was pending */
+    uint64_t sub_version;           /* o= version of our offers */
     struct tbSignalSession *next;
 };
 
@@ -74,6 +84,24 @@ int tbSessionAnswer(tbSignalSession *s, const Livekit__SessionDescription *offer
 /* A remote track should reach this participant: queue it and ask the client
  * for a fresh offer (media_sections_requirement). */
 void tbSessionWantTrack(tbSignalSession *s, const tbParticipant *owner, const tbTrack *t);
+/* negotiate.c helpers shared with subscriber.c */
+uint32_t tbSessionRandomSsrc(void);
+const tbParticipant *tbSessionTrackOwner(const tbRoom *room, const char *track_sid,
+                                        const tbTrack **track);
+void tbSessionCandidates(tbSignalSession *s, int udp_port, char lines[][128], const char **ptrs,
+                         size_t *n);
+void tbSessionMediaSubscribe(tbSignalSession *s, tbDownSection *d, uint32_t transport_id);
+
+/* subscriber.c — /rtc's subscriber peer connection */
+void tbSubWantTrack(tbSignalSession *s, const tbParticipant *owner, const tbTrack *t);
+void tbSubDropTrack(tbSignalSession *s, const char *track_sid);
+/* (Re-)offers the subscriber PC: its data section and every audio section. */
+void tbSubOffer(tbSignalSession *s);
+/* The client's answer to our offer. */
+void tbSubOnAnswer(tbSignalSession *s, const Livekit__SessionDescription *answer);
+/* The transport for data to this client: the subscriber PC's under /rtc. */
+uint32_t tbSessionDataTransport(const tbSignalSession *s);
+
 /* After a resume: ask again for the sections of tracks still pending. */
 void tbSessionRequestPending(tbSignalSession *s);
 /* A remote track is gone: free its section. */

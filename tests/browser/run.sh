@@ -6,7 +6,6 @@
 #   tests/browser/run.sh harness.test.mjs      one file (relative to here)
 #   NODE_TEST_ARGS="--test-reporter=spec" tests/browser/run.sh
 #   TRIBUNE_BIN=/tmp/tribune tests/browser/run.sh   another binary than build/tribune
-#   TB_BROWSER_V0=1 tests/browser/run.sh tribune.test.mjs   also the /rtc suite (501 today)
 # Needs: chromium, sox, iproute2, nftables (ice_tcp.test.mjs), and for
 # aiortc.test.mjs python3-aiortc, python3-protobuf, protobuf-compiler,
 # python3-websockets, python3-numpy (all: scripts/install-deps --test), the

@@ -4,15 +4,15 @@
 // the other two (the analyser reads their frequencies); RTCP-derived stats,
 // active speakers, mute/unmute, unsubscribe/resubscribe, a late joiner (dave,
 // 1300 Hz) who hears everyone and is heard, unpublishing, a closed tab, and
-// leaving. On /rtc/v1 (one peer connection, the SDK's default); the /rtc
-// suite (two peer connections) waits for the data-channel issue.
+// leaving. Twice: on /rtc/v1 (one peer connection, the SDK's default) and
+// on /rtc (two peer connections: the client's publisher PC, and the
+// subscriber PC tribune offers).
 // The binary is $TRIBUNE_BIN, else build/tribune.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loopbackOnly, sleep, startRun, waitForEvent } from './lib/browser.mjs';
 import { joinToken, startTribuneForBrowsers } from './lib/tribune.mjs';
 
-const V0_ENABLED = process.env.TB_BROWSER_V0 === '1';
 const near = (hz, want, tol = 15) => Math.abs(hz - want) <= tol;
 
 /** Runs fn; a failure message gets both pages' last log lines and tribune's stderr. */
@@ -40,9 +40,7 @@ const TONES = { alice: 440, bob: 700, carol: 1000, dave: 1300 };
 
 function roomSuite(singlePeerConnection) {
   const mode = singlePeerConnection ? 'one peer connection (/rtc/v1)' : 'two (/rtc)';
-  const skip = !singlePeerConnection && !V0_ENABLED &&
-    '/rtc (two peer connections) is not implemented yet (tribune answers 501)';
-  describe(`browsers in a tribune room, ${mode}`, { skip }, () => {
+  describe(`browsers in a tribune room, ${mode}`, () => {
     const ctx = { people: {} };
     const room = `browser-${singlePeerConnection ? 'v1' : 'v0'}-${process.pid}`;
 
