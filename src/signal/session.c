@@ -169,12 +169,12 @@ static int admit(tbSignalHub *hub, const tbClaims *c, Livekit__JoinRequest *join
 /* The SDK's resume (JoinRequest.reconnect with its participant sid): the
  * participant's session, kept while its connection was gone, moves to the
  * new connection; its room membership and media transport are untouched. */
-static int resume(tbSignalHub *hub, const tbClaims *c, const Livekit__JoinRequest *join,
-                  tbSignalSession **out, char *why, size_t whylen) {
+static int resume(tbSignalHub *hub, const tbClaims *c, const char *sid, tbSignalSession **out,
+                  char *why, size_t whylen) {
     tbRoom *room = tbRegistryFind(hub->api->registry, c->video.room);
     tbParticipant *p = room ? tbRoomFindParticipant(room, c->identity) : NULL;
     tbSignalSession *s = p ? p->session : NULL;
-    if (!s || strcmp(p->sid, join->participant_sid) != 0 || s->closing || !s->attached_once) {
+    if (!s || strcmp(p->sid, sid) != 0 || s->closing || !s->attached_once) {
         snprintf(why, whylen, "no session of %s to resume in %s", c->identity, c->video.room);
         return 404; /* the SDK then joins afresh */
     }
@@ -196,10 +196,9 @@ int tbSignalAccept(tbSignalHub *hub, const tbHttpRequest *req, bool v1, tbSignal
     int status = tbApiCheckJoin(hub->api, req, &claims, why, whylen);
     if (status != 200) return status; /* claims were freed */
     if (!v1) { /* /rtc: the join is the query string, no publisher offer with it */
-        const char *rc = tbHttpArgGet(req, "reconnect");
+        const char *rc = tbHttpArgGet(req, "reconnect"), *sid = tbHttpArgGet(req, "sid");
         if (rc && strcmp(rc, "1") == 0) {
-            snprintf(why, whylen, "resume is served on /rtc/v1; join again");
-            status = 404;
+            status = resume(hub, &claims, sid ? sid : "", out, why, whylen);
         } else {
             status = admit(hub, &claims, NULL, out, why, whylen);
             if (status == 0) (*out)->v1 = false;
@@ -209,7 +208,7 @@ int tbSignalAccept(tbSignalHub *hub, const tbHttpRequest *req, bool v1, tbSignal
     }
     status = decodeJoin(req, &join, why, whylen);
     if (status == 0 && join->reconnect && join->participant_sid && *join->participant_sid) {
-        status = resume(hub, &claims, join, out, why, whylen);
+        status = resume(hub, &claims, join->participant_sid, out, why, whylen);
         livekit__join_request__free_unpacked(join, NULL);
         join = NULL;
     } else if (status == 0) {
@@ -283,6 +282,7 @@ static void sendReconnectResponse(tbSignalSession *s, const tbRoom *room) {
     free(rr.ice_servers);
     for (const tbParticipant *p = room->participants; p; p = p->next)
         if (p->session != s) tbSignalHubSendParticipant(s->hub, s, p);
+    s->sub_offer_pending = false; /* an offer sent while away is lost */
     tbSessionRequestPending(s);
 }
 

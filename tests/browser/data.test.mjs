@@ -8,9 +8,9 @@
 //  - 100 KiB, as LiveKit handles it: publishData refuses packets over 64000
 //    bytes in the SDK, and sendText carries it as a chunked data stream,
 //    which arrives whole;
-//  Both on /rtc/v1 and on /rtc (two peer connections).
 //  - RoomService.SendData (Twirp JSON, as livekit-server-sdk sends it; the
 //    SDK itself is exercised in tests/interop/sdk.test.mjs) reaches everyone.
+// Both on /rtc/v1 and on /rtc (two peer connections).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loopbackOnly, startRun, waitForEvent } from './lib/browser.mjs';

@@ -5,7 +5,8 @@
 // offline emulation was tried first: it does not touch an open WebSocket.)
 // The SDK then resumes (JoinRequest.reconnect with the participant sid, then
 // an ICE restart). tribune must keep the participants in the room through
-// it: nobody sees anybody leave, and they hear each other afterwards.
+// it: nobody sees anybody leave, and they hear each other afterwards. On
+// /rtc/v1 (JoinRequest.reconnect) and on /rtc (reconnect=1&sid=...).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -16,60 +17,66 @@ const TONES = { alice: 440, bob: 700 };
 const TABLE = `tbresume${process.pid}`;
 const nft = (...args) => execFileSync('nft', args, { stdio: 'pipe' });
 
-describe('resume after a short network loss', () => {
-  const ctx = { people: {} };
-  const room = `resume-${process.pid}`;
+function resumeSuite(singlePeerConnection) {
+  describe(`resume after a short network loss, ${singlePeerConnection ? '/rtc/v1' : '/rtc'}`,
+    () => {
+    const ctx = { people: {} };
+    const room = `resume-${singlePeerConnection ? 'v1' : 'v0'}-${process.pid}`;
 
-  before(async () => {
-    assert.ok(loopbackOnly() || process.env.TB_BROWSER_ANY_NET === '1',
-      'run inside tests/browser/run.sh (loopback-only namespace)');
-    ctx.run = await startRun();
-    ctx.srv = await startTribuneForBrowsers();
-    const names = Object.keys(TONES);
-    const wavs = await Promise.all(Object.values(TONES).map((hz) => ctx.run.tone(hz)));
-    const people = await Promise.all(names.map((name, i) =>
-      ctx.run.participant({ name, wav: wavs[i] })));
-    names.forEach((n, i) => { ctx.people[n] = people[i]; });
-    for (const who of names) {
-      const token = joinToken({ key: ctx.srv.key, secret: ctx.srv.secret, identity: who, room });
-      await ctx.people[who].page.evaluate(([url, t]) => window.join(url, t),
-        [ctx.srv.wsUrl, token]);
-    }
-    await waitForEvent(ctx.people.alice.page, { type: 'TrackSubscribed', identity: 'bob' }, 20000);
-    await waitForEvent(ctx.people.bob.page, { type: 'TrackSubscribed', identity: 'alice' }, 20000);
-  });
+    before(async () => {
+      assert.ok(loopbackOnly() || process.env.TB_BROWSER_ANY_NET === '1',
+        'run inside tests/browser/run.sh (loopback-only namespace)');
+      ctx.run = await startRun();
+      ctx.srv = await startTribuneForBrowsers();
+      const names = Object.keys(TONES);
+      const wavs = await Promise.all(Object.values(TONES).map((hz) => ctx.run.tone(hz)));
+      const people = await Promise.all(names.map((name, i) =>
+        ctx.run.participant({ name, wav: wavs[i] })));
+      names.forEach((n, i) => { ctx.people[n] = people[i]; });
+      for (const who of names) {
+        const token = joinToken({ key: ctx.srv.key, secret: ctx.srv.secret, identity: who, room });
+        await ctx.people[who].page.evaluate(([url, t, one]) => window.join(url, t,
+          { singlePeerConnection: one }), [ctx.srv.wsUrl, token, singlePeerConnection]);
+      }
+      await waitForEvent(ctx.people.alice.page, { type: 'TrackSubscribed', identity: 'bob' }, 20000);
+      await waitForEvent(ctx.people.bob.page, { type: 'TrackSubscribed', identity: 'alice' }, 20000);
+    });
 
-  after(async () => {
-    try { nft('delete', 'table', 'inet', TABLE); } catch { /* gone already */ }
-    await ctx.run?.close();
-    await ctx.srv?.stop();
-  });
+    after(async () => {
+      try { nft('delete', 'table', 'inet', TABLE); } catch { /* gone already */ }
+      await ctx.run?.close();
+      await ctx.srv?.stop();
+    });
 
-  it('a signaling outage: both resume, nobody leaves, audio flows both ways again', async () => {
-    const { alice, bob } = { alice: ctx.people.alice.page, bob: ctx.people.bob.page };
-    nft('add', 'table', 'inet', TABLE);
-    nft('add', 'chain', 'inet', TABLE, 'input',
-      '{ type filter hook input priority 0 ; policy accept ; }');
-    nft('add', 'rule', 'inet', TABLE, 'input', 'tcp', 'dport', String(ctx.srv.port), 'reject',
-      'with', 'tcp', 'reset');
-    // the WebSocket dies at its next ping; the SDK resumes the signal alone
-    // (SignalReconnecting) while the peer connection lives, or both (Reconnecting)
-    await alice.waitForFunction(() => window.events.some((e) => e.type === 'Reconnecting' ||
-      e.type === 'SignalReconnecting'), null, { timeout: 15000 });
-    await new Promise((r) => setTimeout(r, 3000));               // attempts fail meanwhile
-    nft('delete', 'table', 'inet', TABLE);
-    for (const page of [alice, bob]) await waitForEvent(page, { type: 'Reconnected' }, 30000);
-    const log = ctx.srv.stderr();
-    assert.match(log, /alice \(PA_\w+\) resumes in/, 'alice resumed (not a fresh join)');
-    assert.match(log, /bob \(PA_\w+\) resumes in/, 'bob resumed (not a fresh join)');
-    assert.doesNotMatch(log, /did not resume/);
-    for (const [who, other] of [['alice', 'bob'], ['bob', 'alice']])
-      await hearsTone(ctx.people[who].page, other, TONES[other]);
-    for (const [page, other] of [[alice, 'bob'], [bob, 'alice']]) {
-      const events = await page.evaluate(() => window.events);
-      assert.deepEqual(events.filter((e) => e.type === 'ParticipantDisconnected' &&
-        e.identity === other), [], `${other} never left`);
-      assert.ok(!events.some((e) => e.type === 'Disconnected'));
-    }
-  });
-});
+    it('a signaling outage: both resume, nobody leaves, audio flows both ways again', async () => {
+      const { alice, bob } = { alice: ctx.people.alice.page, bob: ctx.people.bob.page };
+      nft('add', 'table', 'inet', TABLE);
+      nft('add', 'chain', 'inet', TABLE, 'input',
+        '{ type filter hook input priority 0 ; policy accept ; }');
+      nft('add', 'rule', 'inet', TABLE, 'input', 'tcp', 'dport', String(ctx.srv.port), 'reject',
+        'with', 'tcp', 'reset');
+      // the WebSocket dies at its next ping; the SDK resumes the signal alone
+      // (SignalReconnecting) while the peer connection lives, or both (Reconnecting)
+      await alice.waitForFunction(() => window.events.some((e) => e.type === 'Reconnecting' ||
+        e.type === 'SignalReconnecting'), null, { timeout: 15000 });
+      await new Promise((r) => setTimeout(r, 3000));               // attempts fail meanwhile
+      nft('delete', 'table', 'inet', TABLE);
+      for (const page of [alice, bob]) await waitForEvent(page, { type: 'Reconnected' }, 30000);
+      const log = ctx.srv.stderr();
+      assert.match(log, /alice \(PA_\w+\) resumes in/, 'alice resumed (not a fresh join)');
+      assert.match(log, /bob \(PA_\w+\) resumes in/, 'bob resumed (not a fresh join)');
+      assert.doesNotMatch(log, /did not resume/);
+      for (const [who, other] of [['alice', 'bob'], ['bob', 'alice']])
+        await hearsTone(ctx.people[who].page, other, TONES[other]);
+      for (const [page, other] of [[alice, 'bob'], [bob, 'alice']]) {
+        const events = await page.evaluate(() => window.events);
+        assert.deepEqual(events.filter((e) => e.type === 'ParticipantDisconnected' &&
+          e.identity === other), [], `${other} never left`);
+        assert.ok(!events.some((e) => e.type === 'Disconnected'));
+      }
+    });
+    });
+}
+
+resumeSuite(true);
+resumeSuite(false);
