@@ -248,6 +248,10 @@ static void sendJoinResponse(tbSignalSession *s, const tbRoom *room, const tbPar
     jr.server_info = &si;
     jr.ping_interval = 5;
     jr.ping_timeout = 15;
+    /* /rtc: publisher-primary (subscriber_primary false): the client offers its
+     * publisher PC with its data channels at once; we offer the subscriber PC
+     * at join too. (subscriber_primary true left livekit-client 2.23 unable to
+     * send data in tests/browser/data.test.mjs.) */
     jr.ice_servers = tbSessionIceServers(s, &jr.n_ice_servers);
     tbSessionSendMessage(s, LIVEKIT__SIGNAL_RESPONSE__MESSAGE_JOIN, &jr);
     livekit__room__free_unpacked(jr.room, NULL);
