@@ -323,12 +323,26 @@ describe('refusals at the upgrade', () => {
     assert.deepEqual(list.map((p) => p.identity), ['first']);
   });
 
-  it('/rtc (v0, two peer connections) → 501 with a reason', async () => {
-    const t = await token('old-sdk', { roomJoin: true, room: 'r' });
-    const r = await assertRefused(rtcUrl({ accessToken: t, joinRequest: null,
-      pathname: '/rtc' }), 501);
-    assert.match(r.body, /\/rtc\/v1/);
-    assert.match(r.body, /not implemented/);
+  it('/rtc (two peer connections): JoinResponse, then our offer of the subscriber PC', async () => {
+    const t = await token('old-sdk', { roomJoin: true, room: 'r-v0' });
+    const r = await open(rtcUrl({ accessToken: t, joinRequest: null, pathname: '/rtc' }));
+    assert.equal(r.status, 101, r.body);
+    const j = await nextSignal(r.ws, 'join');
+    assert.equal(j.subscriberPrimary, false);
+    const offer = await nextSignal(r.ws, 'offer');
+    assert.equal(offer.type, 'offer');
+    assert.ok(offer.id > 0);
+    assert.match(offer.sdp, /^a=ice-lite/m);
+    assert.match(offer.sdp, /^m=application 9 UDP\/DTLS\/SCTP webrtc-datachannel/m);
+    assert.match(offer.sdp, /^a=setup:actpass/m);
+    await r.ws.close();
+  });
+
+  it('/rtc with reconnect=1 for a session that does not exist → 404', async () => {
+    const t = await token('ghost', { roomJoin: true, room: 'r-v0' });
+    const url = `${rtcUrl({ accessToken: t, joinRequest: null, pathname: '/rtc' })}` +
+      '&reconnect=1&sid=PA_nothere';
+    await assertRefused(url, 404);
   });
 });
 
