@@ -41,7 +41,7 @@ const now = () => Math.floor(Date.now() / 1000);
 
 /** tribune's YAML for one instance (see docs/turn.md). */
 function tribuneConfig({ port, media, turnPort, tlsPort, relay, cert, key, allowLoopback,
-  perUser }) {
+  perUser, bandwidth = 3000000 }) {
   return defaultConfigBody({ port, extra: [
     'rtc:',
     `  udp_port: ${media}`,
@@ -61,7 +61,7 @@ function tribuneConfig({ port, media, turnPort, tlsPort, relay, cert, key, allow
     ...(allowLoopback ? ['  allow_restricted_peer_cidrs: [127.0.0.0/8]'] : []),
     `  per_user_relay_allocation_limit: ${perUser}`,
     '  max_allocations: 1000',
-    '  bandwidth_limit: 3000000',
+    `  bandwidth_limit: ${bandwidth}`,
     '  ttl_seconds: 300',
     '',
   ].join('\n') });
@@ -73,7 +73,8 @@ function tribuneConfig({ port, media, turnPort, tlsPort, relay, cert, key, allow
  * tribune, static users and TURN REST share the ports; coturn cannot serve
  * both at once, so in coturn mode a second turnserver takes the REST names.
  */
-async function startTarget({ dir, cert, key, allowLoopback, perUser, tls, relaySize, avoid = [] }) {
+async function startTarget({ dir, cert, key, allowLoopback, perUser, tls, relaySize, avoid = [],
+  bandwidth }) {
   const turnPort = await freeTcpUdpPort();
   const tlsPort = tls ? await freePort() : 0;
   if (COTURN) {
@@ -99,7 +100,7 @@ async function startTarget({ dir, cert, key, allowLoopback, perUser, tls, relayS
   const relay = await freeUdpRange(relaySize,
     { avoid: [...avoid, turnPort, tlsPort, httpPort, media] });
   const srv = await startTribune({ port: httpPort, configBody: tribuneConfig({ port: httpPort,
-    media, turnPort, tlsPort, relay, cert, key, allowLoopback, perUser }) });
+    media, turnPort, tlsPort, relay, cert, key, allowLoopback, perUser, bandwidth }) });
   for (let i = 0; i < 40 && !srv.stderr().includes('TURN listening'); i++) {
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -332,6 +333,29 @@ describe('embedded TURN server with coturn\'s clients', { skip: SKIP }, () => {
       assert.ok(await metric('tribune_turn_errors_total', { code: 401 }) >= e401 + FLOOD * 0.9);
       const grew = A.log().split('\n').length - lines0;
       assert.ok(grew < 5, `the flood wrote ${grew} log lines`);
+    });
+
+  it('turn.bandwidth_limit: an allocation sending above it loses the excess, counted',
+    { skip: TRIBUNE_ONLY }, async () => {
+      // 64 kbit/s = 8 KB/s per allocation (a 250 ms bucket of 16 KiB): 300
+      // messages of 500 bytes, 1 ms apart, both ways, are far above it
+      const C = await startTarget({ dir: path.join(dir, 'c'), cert, key, allowLoopback: true,
+        perUser: 30, tls: false, relaySize: 4, avoid: [peerPort, peerPort + 1, ...A.relayPorts,
+          ...B.relayPorts], bandwidth: 64000 });
+      try {
+        const r = await uclient({ port: C.port, user: USER, password: PASS, peerPort,
+          messages: 300, intervalMs: 1, length: 500 });
+        const samples = (await new Promise((res) => setTimeout(res, 1200))
+          .then(() => scrapeMetrics(C.url))).samples;
+        const dropped = metricSum(samples, 'tribune_turn_dropped_total', { reason: 'bandwidth' });
+        assert.ok(dropped > 50, `bandwidth drops: ${dropped}\n${describeRun(r)}`);
+        assert.ok(r.sent >= 290 && r.recv < r.sent * 0.8,
+          `echoed ${r.recv} of ${r.sent}\n${describeRun(r)}`);
+        const relayed = metricSum(samples, 'tribune_turn_bytes_total', { direction: 'to_peer' });
+        assert.ok(relayed < 300 * 500, `relayed ${relayed} bytes to the peer`);
+      } finally {
+        await C.stop();
+      }
     });
 
   it('/metrics counts relayed packets and error responses', { skip: TRIBUNE_ONLY }, async () => {

@@ -340,6 +340,35 @@ static void testRotatedPasswordAndQuotaKey(void **state) {
     assert_int_equal(tbTurnServerAllocationCount(f->s), 2);
 }
 
+/* Another realm is a 401 (with ours and a fresh nonce); a message cut short
+ * or whose attribute runs past its end is dropped without an answer and
+ * leaves no state. */
+static void testWrongRealmAndTruncated(void **state) {
+    fx *f = *state;
+    StunMessage *m = begin(f, STUN_ALLOCATE);
+    stun_message_append32(m, STUN_ATTRIBUTE_REQUESTED_TRANSPORT, 17u << 24);
+    assert_int_equal(stun_message_append_string(m, STUN_ATTRIBUTE_USERNAME, "alice"), 0);
+    assert_int_equal(stun_message_append_string(m, STUN_ATTRIBUTE_REALM, "other.realm"), 0);
+    assert_int_equal(stun_message_append_string(m, STUN_ATTRIBUTE_NONCE, f->nonce), 0);
+    f->req_len = stun_agent_finish_message(&f->agent, m, (const uint8_t *)"alicepw", 7);
+    assert_int_equal(deliver(f, f->req, f->req_len), TB_TURN_TO_CLIENT);
+    assert_int_equal(replyCode(f), 401);
+    StunMessage r = {.buffer = f->buf, .buffer_len = f->out.len};
+    uint16_t len = 0;
+    const char *realm = stun_message_find(&r, STUN_ATTRIBUTE_REALM, &len);
+    assert_non_null(realm);
+    assert_memory_equal(realm, REALM, strlen(REALM));
+    /* the same request cut short: the header promises more than arrives */
+    for (size_t n = 20; n < f->req_len; n += 7)
+        assert_int_not_equal(deliver(f, f->req, n), TB_TURN_TO_CLIENT);
+    /* an attribute whose length runs past the end of the message */
+    uint8_t bad[28] = {0x00, 0x03, 0x00, 0x08, 0x21, 0x12, 0xa4, 0x42};
+    memset(bad + 8, 7, 12);
+    bad[20] = 0x00, bad[21] = 0x06, bad[22] = 0x00, bad[23] = 0x64; /* USERNAME, 100 bytes */
+    assert_int_not_equal(deliver(f, bad, sizeof bad), TB_TURN_TO_CLIENT);
+    assert_int_equal(tbTurnServerAllocationCount(f->s), 0);
+}
+
 static void testDontFragment420(void **state) {
     fx *f = *state;
     StunMessage *m = begin(f, STUN_ALLOCATE);
@@ -578,7 +607,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         T(testAllocateWithLibniceUsage), T(testAllocateRetransmitAnd437),
         T(testTcpTransport442AndNoPort508), T(testBadPasswordUnknownUserStaleNonce),
-        T(testDontFragment420), T(testRotatedPasswordAndQuotaKey), T(testQuota486), T(testPermissionPolicy),
+        T(testDontFragment420), T(testRotatedPasswordAndQuotaKey), T(testWrongRealmAndTruncated), T(testQuota486), T(testPermissionPolicy),
         T(testEveryForbiddenPeer403), T(testSendAndData), T(testChannels), T(testChannelDataTcpPadding),
         T(testRefreshZeroDeletes), T(testExpiryByTick), T(testNotTurn),
     };
