@@ -400,7 +400,9 @@ static int wsWriteable(struct lws *wsi, tbHttpSession *ss) {
 }
 
 static void wsClosed(tbHttpSession *ss) {
-    if (ss->signal) tbSignalOnClosed(ss->signal, ss->peer_closed);
+    /* a close either side meant (a close frame from the client, or ours:
+     * oversize, kick) ends the participant; a broken connection may resume */
+    if (ss->signal) tbSignalOnClosed(ss->signal, ss->peer_closed || ss->close_code != 0);
     ss->signal = NULL;
     wsFreeQueue(ss);
 }
