@@ -213,7 +213,10 @@ void tbSignalHubOnMediaEvent(void *ctx, const tbMediaEvent *ev) {
     case TB_MEDIA_TRANSPORT_CLOSED:
         if (!s) break;
         tbInfo("media", "%s: transport closed (%s)", s->identity, ev->reason);
-        s->transport_added = false;
+        if (s->sub_added && ev->transport_id == s->sub_transport_id)
+            s->sub_added = false; /* the publisher's is removed with the session */
+        else
+            s->transport_added = false;
         tbSignalHubRemoveParticipant(hub, s->room, s->identity,
                                      LIVEKIT__DISCONNECT_REASON__CONNECTION_TIMEOUT);
         break;

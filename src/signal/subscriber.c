@@ -176,6 +176,7 @@ static uint8_t extId(const tbSdpSection *sec, const char *uri) {
 
 void tbSubOnAnswer(tbSignalSession *s, const Livekit__SessionDescription *answer) {
     if (!answer || !answer->sdp || answer->id != s->sub_offer_id) return; /* stale */
+    s->sub_offer_pending = false; /* answered, usable or not: the next change re-offers */
     tbSdpError err;
     tbSdp *sdp = tbSdpParse(answer->sdp, strlen(answer->sdp), &err);
     if (!sdp) {
@@ -183,7 +184,6 @@ void tbSubOnAnswer(tbSignalSession *s, const Livekit__SessionDescription *answer
                err.line);
         return;
     }
-    s->sub_offer_pending = false;
     if (s->sub_added || addTransport(s, sdp) == 0) {
         for (size_t i = 0; i < s->num_down; i++) {
             tbDownSection *d = &s->down[i];
