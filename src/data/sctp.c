@@ -33,6 +33,7 @@ typedef struct sctpChannel {
 
 struct tbSctp {
     uint64_t id;                  /* registry key handed to usrsctp as its address */
+    pthread_t owner;              /* the thread that created it and feeds it */
     struct socket *sock;
     tbSctpCallbacks cb;
     uint16_t remote_port;
@@ -320,13 +321,18 @@ static void onNotification(tbSctp *s, const union sctp_notification *n, size_t l
     }
 }
 
-/* usrsctp → us, on the thread that fed the packet (tbSctpInput). */
+/* usrsctp → us. Messages and most notifications arrive on the owner's
+ * thread, inside tbSctpInput; what usrsctp's timer thread raises (an
+ * association lost after retransmissions ran out) is dropped: the owner
+ * may be freeing the association at that moment, and the transport's own
+ * consent checks notice a dead peer anyway. */
 static int onReceive(struct socket *sock, union sctp_sockstore addr, void *data, size_t len,
                      struct sctp_rcvinfo rcv, int flags, void *ulp) {
     (void)sock;
     (void)addr;
     pthread_mutex_lock(&regLock);
     tbSctp *s = regFind((uint64_t)(uintptr_t)ulp);
+    if (s != NULL && !pthread_equal(s->owner, pthread_self())) s = NULL;
     pthread_mutex_unlock(&regLock);
     if (s != NULL && data != NULL) {
         if (flags & MSG_NOTIFICATION)
@@ -379,6 +385,7 @@ tbSctp *tbSctpNew(const tbSctpCallbacks *cb, uint16_t remote_port, bool dtls_cli
     tbSctp *s = calloc(1, sizeof *s);
     if (s == NULL) return NULL;
     s->cb = *cb;
+    s->owner = pthread_self();
     s->remote_port = remote_port ? remote_port : TB_SCTP_PORT;
     s->dtls_client = dtls_client;
     s->max_message_size = max_message_size ? max_message_size : 262144;

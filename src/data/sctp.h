@@ -6,8 +6,9 @@
  * encrypts with DTLS. usrsctp may produce packets on its own timer thread
  * (retransmissions, heartbeats): those only ever touch the outbox (under its
  * lock) and call `wake`, so the owning media worker stays the only thread
- * that touches its transport. Every other call (New/Input/Send/Open/Drain/
- * Free) must come from the owner's thread.
+ * that touches its transport; callbacks (on_open, on_message, on_state) run
+ * only on the owner's thread. Every other call (New/Input/Send/Open/Drain/
+ * Free) must come from the owner's thread (the one that called New).
  *
  * Channels: the peer opens them with DATA_CHANNEL_OPEN (answered with an
  * ACK; on_open reports them), or we open them (tbSctpOpenChannel; stream
