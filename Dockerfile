@@ -47,7 +47,7 @@ COPY --from=build /build/extra-runtime-packages /tmp/extra-runtime-packages
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libwebsockets17 libwebsockets-evlib-uv libuv1 libyaml-0-2 libjansson4 \
-      libprotobuf-c1 libssl3 libhiredis0.14 libnice10 libopus0 libusrsctp2 zlib1g \
+      libprotobuf-c1 libssl3 libhiredis0.14 libnice10 libopus0 libusrsctp2 zlib1g libcurl4 \
       $(cat /tmp/extra-runtime-packages) \
  && rm -rf /var/lib/apt/lists/* /tmp/extra-runtime-packages \
  && useradd --system --uid 10001 --user-group --no-create-home \

@@ -13,6 +13,7 @@
 #include "http/http.h"
 #include "metrics/metrics.h"
 #include "room/registry.h"
+#include "webhook/webhook.h"
 
 struct tbMediaStats;
 
@@ -51,6 +52,8 @@ typedef struct tbApi {
     /* embedded TURN server counters for /metrics (NULL = TURN off) */
     void (*turn_stats)(void *ctx, struct tbTurnStats *out);
     void *turn_ctx;
+    /* webhook notifier (webhook/webhook.h); NULL = no webhook.urls */
+    tbWebhook *webhook;
 } tbApi;
 
 void tbApiDispatch(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);

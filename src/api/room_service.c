@@ -63,6 +63,7 @@ static int createRoom(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
     tbRoom *room = tbRegistryCreate(api->registry, &o, tbApiNowMs(api), &created);
     if (!room) return tbTwirpFail(err, "internal", "out of memory");
     if (created) api->metrics->rooms_created++;
+    if (created) tbWebhookRoomStarted(api->webhook, room);
     *out = roomMessage(api, room);
     return 0;
 }
@@ -99,6 +100,8 @@ static int deleteRoom(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
         return tbTwirpFail(err, "unauthenticated", DENIED " (needs roomCreate)");
     if (api->hooks.delete_room && tbRegistryFind(api->registry, req->room))
         api->hooks.delete_room(api->hooks.ctx, req->room);
+    const tbRoom *gone = tbRegistryFind(api->registry, req->room);
+    if (gone) tbWebhookRoomFinished(api->webhook, gone);
     if (!tbRegistryDelete(api->registry, req->room))
         return tbTwirpFail(err, "not_found", "requested room does not exist: `%s`", req->room);
     api->metrics->rooms_closed++;

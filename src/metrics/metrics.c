@@ -152,6 +152,15 @@ void tbMetricsRender(const tbMetrics *m, const tbMetricsSnapshot *s, tbSbuf *o) 
                  (unsigned long long)m->data_forwarded);
     tbSbufPrintf(o, "tribune_data_packets_total{result=\"dropped\"} %llu\n",
                  (unsigned long long)m->data_dropped);
+    header(o, "tribune_webhook_requests_total", "counter",
+           "Webhook events per URL: delivered (ok), given up after the retries or refused "
+           "(failed), dropped from a full queue (dropped).");
+    tbSbufPrintf(o, "tribune_webhook_requests_total{result=\"ok\"} %llu\n",
+                 (unsigned long long)m->webhook_ok);
+    tbSbufPrintf(o, "tribune_webhook_requests_total{result=\"failed\"} %llu\n",
+                 (unsigned long long)m->webhook_failed);
+    tbSbufPrintf(o, "tribune_webhook_requests_total{result=\"dropped\"} %llu\n",
+                 (unsigned long long)m->webhook_dropped);
     if (s->media) renderMedia(o, s->media);
     if (s->turn) renderTurn(o, s->turn);
     if (s->rss_bytes) {

@@ -33,6 +33,9 @@ typedef struct tbMetrics {
     uint64_t signal_refused;        /* WebSocket joins refused */
     uint64_t data_forwarded;        /* DataPackets routed to a room */
     uint64_t data_dropped;          /* undecodable, or the sender may not publish data */
+    uint64_t webhook_ok;            /* webhook requests answered 2xx */
+    uint64_t webhook_failed;        /* given up after the retries, or refused (4xx) */
+    uint64_t webhook_dropped;       /* dropped from a full queue */
 } tbMetrics;
 
 /* Gauges and facts read at render time. */

@@ -15,6 +15,7 @@
 #include "metrics/metrics.h"
 #include "room/registry.h"
 #include "tb_build_config.h"
+#include "state/node_registry.h"
 #include "turn/turn_engine.h"
 #include "util/log.h"
 
@@ -29,6 +30,7 @@ typedef struct tbServer {
     tbMedia *media;             /* NULL when the UDP port could not be bound */
     tbSignalHub *hub;
     tbTurnEngine *turn;         /* NULL when turn.enabled is off */
+    tbNodeRegistry *node;       /* this node in Redis; NULL without redis.address */
     bool stopping;
 } tbServer;
 
@@ -43,6 +45,7 @@ static void onRoomClosed(void *ctx, const tbRoom *room) {
     tbServer *s = ctx;
     s->metrics.rooms_closed++;
     tbInfo("room", "closed room %s (%s): empty", room->name, room->sid);
+    tbWebhookRoomFinished(s->api.webhook, room);
 }
 
 static void onSweep(uv_timer_t *t) {
@@ -58,8 +61,11 @@ static void stop(tbServer *s, const char *why) {
     tbHttpServerStop(&s->http);
     if (s->media) tbMediaStop(s->media);
     tbTurnEngineStop(s->turn);
+    tbNodeRegistryStop(s->node);
+    s->node = NULL;
     s->turn = NULL;
     s->api.turn_stats = NULL;
+    tbWebhookStop(s->api.webhook);
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sweep, NULL);
@@ -72,11 +78,10 @@ static void onSignal(uv_signal_t *h, int signum) {
 static void logStartup(const tbConfig *cfg) {
     tbInfo("server", "tribune %s starting%s", TB_VERSION, cfg->development ? " (dev mode)" : "");
     tbInfo("server", "SRTP backend: %s", TB_SRTP_BACKEND);
-    tbInfo("server", "state store: in-memory");
-    if (cfg->redis.address)
-        tbWarn("server", "redis.address (%s) is set, but the Redis state store is not "
-                         "implemented yet: state stays in memory on this node",
-               cfg->redis.address);
+    tbInfo("server", "state store: in-memory%s",
+           cfg->redis.address ? " (rooms and participants stay on this node; the node "
+                                "registers in Redis, see docs/redis.md)"
+                              : "");
     if (cfg->development && cfg->keys.len > 0)
         tbInfo("server", "API key: %s (dev)", cfg->keys.items[0].key);
     if (cfg->app_dir)
@@ -132,6 +137,20 @@ static bool startTurn(tbServer *s, const tbConfig *cfg) {
     return true;
 }
 
+static void nodeLoad(void *ud, int *rooms, int *participants) {
+    tbServer *s = ud;
+    *rooms = (int)s->registry.num_rooms;
+    *participants = (int)tbRegistryParticipantCount(&s->registry);
+}
+
+/* With redis.address: the node registers in Redis (and keeps serving when
+ * Redis is away: the connection retries on its own). */
+static void startNodeRegistry(tbServer *s, const tbConfig *cfg) {
+    if (!cfg->redis.address) return;
+    const char *ip = s->hub && s->hub->addrs.len ? s->hub->addrs.ip[0] : NULL;
+    s->node = tbNodeRegistryStart(&s->loop, cfg, ip, nodeLoad, s);
+}
+
 static void initServer(tbServer *s, const tbConfig *cfg) {
     memset(s, 0, sizeof *s);
     uv_loop_init(&s->loop);
@@ -156,7 +175,9 @@ int tbServerRun(const tbConfig *cfg) {
     uv_signal_start(&s.sigint, onSignal, SIGINT);
     uv_signal_start(&s.sigterm, onSignal, SIGTERM);
     uv_timer_start(&s.sweep, onSweep, 1000, 1000);
+    s.api.webhook = tbWebhookNew(&s.loop, cfg, &s.metrics); /* NULL: no webhook.urls */
     startMedia(&s, cfg);
+    startNodeRegistry(&s, cfg);
     if (!s.media) {
         /* as livekit-server does: no media port, no server */
         rc = 1;
@@ -175,6 +196,7 @@ int tbServerRun(const tbConfig *cfg) {
     uv_run(&s.loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&s.loop) != 0) tbWarn("server", "event loop closed with handles open");
     tbSignalHubFree(s.hub);
+    tbWebhookFree(s.api.webhook);
     tbMediaFree(s.media);
     tbRegistryFree(&s.registry);
     tbInfo("server", "stopped");

@@ -102,6 +102,7 @@ void tbSignalHubRemoveParticipant(tbSignalHub *hub, const char *room_name,
     p->state = TB_PARTICIPANT_DISCONNECTED;
     p->version++;
     tbSignalHubBroadcastParticipant(hub, room_name, p, s);
+    tbWebhookParticipantLeft(hub->api->webhook, room, p);
     tbRoomRemoveParticipant(room, identity, tbApiNowMs(hub->api));
 }
 
@@ -114,6 +115,7 @@ void tbSignalHubUnpublish(tbSignalHub *hub, const char *room_name, tbParticipant
     memcpy(sid, t->sid, TB_SID_LEN);
     if (t->published && hub->media) tbMediaUnpublish(hub->media, room->media_id, t->media_id);
     forEachInRoom(hub, room_name, p->session, dropTrack, sid);
+    if (t->published) tbWebhookTrackUnpublished(hub->api->webhook, room, p, t);
     tbParticipantRemoveTrack(p, sid);
     tbSignalSession *s = p->session;
     if (s) {

@@ -294,6 +294,7 @@ static void publishSection(tbSignalSession *s, tbParticipant *p, const tbSdpMidI
     tbInfo("signal", "%s publishes %s on mid %s (ssrc %u)", s->identity, t->sid, mi->mid,
            mi->client_ssrc);
     tbSignalHubBroadcastParticipant(s->hub, s->room, p, s);
+    tbWebhookTrackPublished(s->hub->api->webhook, tbSessionRoom(s), p, t);
     wantEverywhere(s, p, t);
 }
 

@@ -79,6 +79,7 @@ static tbRoom *roomFor(tbSignalHub *hub, const char *name) {
         room->media_id = tbSignalHubNextId(hub);
         hub->api->metrics->rooms_created++;
         tbInfo("room", "room %s (%s) created by a join", room->name, room->sid);
+        tbWebhookRoomStarted(hub->api->webhook, room);
     }
     return room;
 }
@@ -315,6 +316,7 @@ void tbSignalAttach(tbSignalSession *s, const tbSignalIo *io, void *conn) {
     p->state = TB_PARTICIPANT_ACTIVE;
     tbSignalHubBroadcastParticipant(s->hub, s->room, p, s);
     tbSignalHubSendSpeakers(s->hub, s);
+    tbWebhookParticipantJoined(s->hub->api->webhook, room, p);
 }
 
 /* ---- messages ------------------------------------------------------------------ */

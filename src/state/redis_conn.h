@@ -1,0 +1,40 @@
+/* redis_conn.h — tribune's connection to Redis: hiredis's async API on the
+ * control loop (through hiredis's libuv adapter), so nothing here ever
+ * blocks the loop and the media plane never waits on Redis.
+ *
+ * Connects to redis.address ("host:port"), authenticates (redis.username /
+ * redis.password) and selects redis.db; when the connection fails or drops
+ * it retries with back-off (1 s doubling to 30 s) for as long as tribune
+ * runs, logging once per outage, and reports every up/down change to
+ * on_state (the state store re-registers the node and re-publishes its
+ * rooms on "up"). Commands sent while down fail at once (their callback
+ * gets NULL). Sentinel and TLS are not handled here yet. */
+#ifndef TB_STATE_REDIS_CONN_H
+#define TB_STATE_REDIS_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "config/config.h"
+
+struct redisReply;
+typedef struct tbRedis tbRedis;
+
+/* A command's reply (NULL when it failed or the connection is down). */
+typedef void (*tbRedisReplyFn)(void *ud, struct redisReply *reply);
+typedef void (*tbRedisStateFn)(void *ud, bool up);
+
+/* Starts connecting (returns at once). NULL only when out of memory or the
+ * address is unusable (logged). cfg must outlive the connection. */
+tbRedis *tbRedisNew(uv_loop_t *loop, const tbRedisConfig *cfg, tbRedisStateFn on_state,
+                    void *ud);
+bool tbRedisUp(const tbRedis *r);
+/* A command from an argument vector (binary safe); fn may be NULL. Returns
+ * 0 when queued, -1 when down (fn is then called with NULL at once). */
+int tbRedisCommandArgv(tbRedis *r, tbRedisReplyFn fn, void *ud, int argc, const char **argv,
+                       const size_t *lens);
+/* Disconnects and frees once hiredis and libuv let go (run the loop). */
+void tbRedisClose(tbRedis *r);
+
+#endif

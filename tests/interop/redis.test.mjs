@@ -1,0 +1,113 @@
+// redis.test.mjs — tribune with a real redis-server (Debian's), started here
+// on a free loopback port: the node registers itself (a hash with an
+// expiry, refreshed by a heartbeat), keeps serving when Redis goes away,
+// registers again when it comes back, and removes its key on a clean stop.
+// Without `redis` in the config nothing connects to Redis at all.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import { defaultConfigBody, freePort, startTribune } from './lib/server.mjs';
+
+const HAS_REDIS = (() => {
+  try { execFileSync('redis-server', ['--version'], { stdio: 'pipe' }); return true; } catch {
+    return false;
+  }
+})();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function startRedis(port) {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1',
+    '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  for (let i = 0; i < 50; i++) {
+    try {
+      if (cli(port, 'PING') === 'PONG') return child;
+    } catch { /* not up yet */ }
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new Error('redis-server did not start');
+}
+
+async function stopRedis(child) {
+  if (!child || child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
+const cli = (port, ...args) => execFileSync('redis-cli', ['-p', String(port), ...args],
+  { encoding: 'utf8', stdio: 'pipe' }).trim();
+
+async function waitFor(fn, what, ms = 8000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const nodeKeys = (port) => cli(port, '--raw', 'KEYS', 'tribune:node:*').split('\n')
+  .filter(Boolean);
+
+describe('the node registry in Redis', { skip: !HAS_REDIS && 'redis-server not installed' },
+  () => {
+    let port;
+    let redis;
+    let srv;
+
+    before(async () => {
+      port = await freePort();
+      redis = await startRedis(port);
+      srv = await startTribune({ configBody: ({ port: http, key, secret }) =>
+        defaultConfigBody({ port: http, key, secret,
+          extra: `redis:\n  address: 127.0.0.1:${port}\n` }) });
+    });
+
+    after(async () => {
+      await srv?.stop();
+      await stopRedis(redis);
+    });
+
+    it('registers a hash with an expiry, and refreshes it', async () => {
+      const [key] = await waitFor(() => nodeKeys(port).length === 1 && nodeKeys(port),
+        'the node key');
+      assert.match(key, /^tribune:node:ND_\w+$/);
+      const ttl = Number(cli(port, 'TTL', key));
+      assert.ok(ttl > 0 && ttl <= 10, `TTL ${ttl}`);
+      assert.equal(cli(port, 'HGET', key, 'http_port'), String(srv.port));
+      const beat1 = Number(cli(port, 'HGET', key, 'heartbeat_ms'));
+      await sleep(2500);
+      const beat2 = Number(cli(port, 'HGET', key, 'heartbeat_ms'));
+      assert.ok(beat2 > beat1, 'the heartbeat moves');
+    });
+
+    it('keeps serving without Redis, and registers again when it returns', async () => {
+      await stopRedis(redis);
+      await sleep(500);
+      const r = await fetch(`${srv.url}/`);
+      assert.equal(await r.text(), 'OK');
+      assert.match(srv.stderr(), /Redis 127\.0\.0\.1:\d+ unreachable/);
+      redis = await startRedis(port); // an empty Redis: the key must come back
+      await waitFor(() => nodeKeys(port).length === 1, 'the node key again', 20000);
+      assert.match(srv.stderr(), /Redis 127\.0\.0\.1:\d+ is back/);
+    });
+
+    it('a clean stop removes the key', async () => {
+      await srv.stop();
+      srv = null;
+      await waitFor(() => nodeKeys(port).length === 0, 'the key to go', 3000);
+    });
+
+    it('without `redis` in the config, nothing connects to Redis', async () => {
+      const plain = await startTribune();
+      try {
+        await sleep(500);
+        const clients = cli(port, 'CLIENT', 'LIST').split('\n').filter(Boolean);
+        assert.equal(clients.length, 1, `only redis-cli itself: ${clients.join('\n')}`);
+      } finally {
+        await plain.stop();
+      }
+    });
+  });
