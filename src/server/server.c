@@ -137,18 +137,12 @@ static bool startTurn(tbServer *s, const tbConfig *cfg) {
     return true;
 }
 
-static void nodeLoad(void *ud, int *rooms, int *participants) {
-    tbServer *s = ud;
-    *rooms = (int)s->registry.num_rooms;
-    *participants = (int)tbRegistryParticipantCount(&s->registry);
-}
-
 /* With redis.address: the node registers in Redis (and keeps serving when
  * Redis is away: the connection retries on its own). */
 static void startNodeRegistry(tbServer *s, const tbConfig *cfg) {
     if (!cfg->redis.address) return;
     const char *ip = s->hub && s->hub->addrs.len ? s->hub->addrs.ip[0] : NULL;
-    s->node = tbNodeRegistryStart(&s->loop, cfg, ip, nodeLoad, s);
+    s->node = tbNodeRegistryStart(&s->loop, cfg, ip, &s->registry);
 }
 
 static void initServer(tbServer *s, const tbConfig *cfg) {

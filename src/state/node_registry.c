@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "room/registry.h"
 #include "state/redis_conn.h"
+#include "state/room_sync.h"
 #include "tb_build_config.h"
 #include "util/ids.h"
 #include "util/log.h"
@@ -19,8 +21,9 @@ struct tbNodeRegistry {
     char key[64 + TB_SID_LEN];
     char ip[64];
     int64_t started_ms;
-    tbNodeLoadFn load;
-    void *ud;
+    const tbRegistry *reg;
+    tbRoomSync *sync;
+    bool beat_closed, redis_closed; /* stopping: freed when both are done */
 };
 
 static int64_t wallMs(void) {
@@ -31,8 +34,8 @@ static int64_t wallMs(void) {
 
 /* HSET key field value ... then EXPIRE key ttl (pipelined). */
 static void heartbeat(tbNodeRegistry *n) {
-    int rooms = 0, participants = 0;
-    if (n->load) n->load(n->ud, &rooms, &participants);
+    int rooms = (int)n->reg->num_rooms;
+    int participants = (int)tbRegistryParticipantCount(n->reg);
     char port[16], started[24], now[24], r[16], p[16], ttl[16];
     snprintf(port, sizeof port, "%d", n->cfg->port);
     snprintf(started, sizeof started, "%lld", (long long)n->started_ms);
@@ -46,6 +49,7 @@ static void heartbeat(tbNodeRegistry *n) {
     const char *expire[] = {"EXPIRE", n->key, ttl};
     tbRedisCommandArgv(n->redis, NULL, NULL, (int)(sizeof hset / sizeof hset[0]), hset, NULL);
     tbRedisCommandArgv(n->redis, NULL, NULL, 3, expire, NULL);
+    tbRoomSyncBeat(n->sync, n->redis, n->id, n->reg, TB_NODE_TTL_S);
 }
 
 static void onBeat(uv_timer_t *t) {
@@ -61,18 +65,20 @@ static void onRedisState(void *ud, bool up) {
 }
 
 tbNodeRegistry *tbNodeRegistryStart(uv_loop_t *loop, const tbConfig *cfg, const char *ip,
-                                    tbNodeLoadFn load, void *ud) {
+                                    const tbRegistry *reg) {
     tbNodeRegistry *n = calloc(1, sizeof *n);
     if (n == NULL) return NULL;
     n->cfg = cfg;
-    n->load = load;
-    n->ud = ud;
+    n->reg = reg;
+    n->sync = tbRoomSyncNew();
     n->started_ms = wallMs();
     tbNewSid("ND_", n->id);
     snprintf(n->key, sizeof n->key, TB_REDIS_PREFIX "node:%s", n->id);
     snprintf(n->ip, sizeof n->ip, "%s", ip ? ip : "");
     n->redis = tbRedisNew(loop, &cfg->redis, onRedisState, n);
-    if (n->redis == NULL) {
+    if (n->redis == NULL || n->sync == NULL) {
+        tbRedisClose(n->redis, NULL, NULL);
+        tbRoomSyncFree(n->sync);
         free(n);
         return NULL;
     }
@@ -86,13 +92,30 @@ const char *tbNodeRegistryId(const tbNodeRegistry *n) { return n ? n->id : ""; }
 
 bool tbNodeRegistryRedisUp(const tbNodeRegistry *n) { return n && tbRedisUp(n->redis); }
 
-static void onBeatClosed(uv_handle_t *h) { free(h->data); }
+static void maybeFree(tbNodeRegistry *n) {
+    if (!n->beat_closed || !n->redis_closed) return;
+    tbRoomSyncFree(n->sync);
+    free(n);
+}
+
+static void onBeatClosed(uv_handle_t *h) {
+    tbNodeRegistry *n = h->data;
+    n->beat_closed = true;
+    maybeFree(n);
+}
+
+static void onRedisClosed(void *ud) {
+    tbNodeRegistry *n = ud;
+    n->redis_closed = true;
+    maybeFree(n);
+}
 
 void tbNodeRegistryStop(tbNodeRegistry *n) {
     if (n == NULL) return;
     const char *del[] = {"DEL", n->key};
     tbRedisCommandArgv(n->redis, NULL, NULL, 2, del, NULL); /* a clean stop leaves nothing */
-    tbRedisClose(n->redis); /* the DEL goes out before the disconnect */
+    tbRoomSyncClear(n->sync, n->redis, n->id);
+    tbRedisClose(n->redis, onRedisClosed, n); /* the DELs go out before the disconnect */
     uv_timer_stop(&n->beat);
     uv_close((uv_handle_t *)&n->beat, onBeatClosed);
 }

@@ -6,7 +6,8 @@
  * heartbeat means a dead node. Re-registers as soon as the Redis
  * connection comes back. The node id is new at every start (like
  * livekit-server's), so a restarted node never inherits a dead one's
- * keys: those expire. See docs/redis.md. */
+ * keys: those expire. Each heartbeat also writes the node's rooms and
+ * participants (room_sync.h). See docs/redis.md. */
 #ifndef TB_STATE_NODE_REGISTRY_H
 #define TB_STATE_NODE_REGISTRY_H
 
@@ -19,17 +20,18 @@
 #define TB_NODE_TTL_S 10
 #define TB_REDIS_PREFIX "tribune:"
 
+struct tbRegistry;
 typedef struct tbNodeRegistry tbNodeRegistry;
-/* The node's load right now (read at each heartbeat). */
-typedef void (*tbNodeLoadFn)(void *ud, int *rooms, int *participants);
 
-/* Connects to cfg->redis (see redis_conn.h) and starts the heartbeat.
- * NULL when redis.address is unusable (logged). */
+/* Connects to cfg->redis (see redis_conn.h) and starts the heartbeat, which
+ * also writes reg's rooms and participants (room_sync.h). NULL when
+ * redis.address is unusable (logged). cfg and reg must outlive it. */
 tbNodeRegistry *tbNodeRegistryStart(uv_loop_t *loop, const tbConfig *cfg, const char *ip,
-                                    tbNodeLoadFn load, void *ud);
+                                    const struct tbRegistry *reg);
 const char *tbNodeRegistryId(const tbNodeRegistry *n);
 bool tbNodeRegistryRedisUp(const tbNodeRegistry *n);
-/* Deletes the node's key (when connected), stops, frees (run the loop). */
+/* Deletes the node's keys and its rooms' (when connected), stops, frees
+ * once the connection closed (run the loop). */
 void tbNodeRegistryStop(tbNodeRegistry *n);
 
 #endif

@@ -31,6 +31,8 @@ struct tbRedis {
     bool warned;              /* the current outage was logged */
     bool closing;
     bool timer_closed;        /* closing: the retry timer's handle is released */
+    void (*closed)(void *ud); /* closing: called when r is freed */
+    void *closed_ud;
     uint64_t backoff_ms;
     uv_timer_t retry;
     tbRedisStateFn on_state;
@@ -41,7 +43,9 @@ static void scheduleRetry(tbRedis *r);
 
 /* Closing: r goes once both the timer handle and hiredis let go. */
 static void maybeFree(tbRedis *r) {
-    if (r->closing && r->timer_closed && r->ac == NULL) free(r);
+    if (!r->closing || !r->timer_closed || r->ac != NULL) return;
+    if (r->closed) r->closed(r->closed_ud);
+    free(r);
 }
 
 /* (fn, ud) of one command, carried through hiredis's callback. */
@@ -216,9 +220,11 @@ static void onRetryClosed(uv_handle_t *h) {
     maybeFree(r);
 }
 
-void tbRedisClose(tbRedis *r) {
+void tbRedisClose(tbRedis *r, void (*closed)(void *ud), void *ud) {
     if (r == NULL) return;
     r->closing = true;
+    r->closed = closed;
+    r->closed_ud = ud;
     uv_timer_stop(&r->retry);
     uv_close((uv_handle_t *)&r->retry, onRetryClosed);
     if (r->ac) redisAsyncDisconnect(r->ac); /* onDisconnect → maybeFree */

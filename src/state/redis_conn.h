@@ -34,7 +34,8 @@ bool tbRedisUp(const tbRedis *r);
  * 0 when queued, -1 when down (fn is then called with NULL at once). */
 int tbRedisCommandArgv(tbRedis *r, tbRedisReplyFn fn, void *ud, int argc, const char **argv,
                        const size_t *lens);
-/* Disconnects and frees once hiredis and libuv let go (run the loop). */
-void tbRedisClose(tbRedis *r);
+/* Disconnects (pending commands are sent and their callbacks run) and frees
+ * once hiredis and libuv let go; then closed(ud) runs (may be NULL). */
+void tbRedisClose(tbRedis *r, void (*closed)(void *ud), void *ud);
 
 #endif

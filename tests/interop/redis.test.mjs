@@ -1,13 +1,22 @@
 // redis.test.mjs — tribune with a real redis-server (Debian's), started here
 // on a free loopback port: the node registers itself (a hash with an
-// expiry, refreshed by a heartbeat), keeps serving when Redis goes away,
-// registers again when it comes back, and removes its key on a clean stop.
-// Without `redis` in the config nothing connects to Redis at all.
+// expiry, refreshed by a heartbeat) and writes its rooms (pinned to it) and
+// participants; it keeps serving when Redis goes away, writes everything
+// again when it comes back, leaves a room pinned by another node alone, and
+// removes its keys on a clean stop. Without `redis` in the config nothing
+// connects to Redis at all.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { after, before, describe, it } from 'node:test';
-import { defaultConfigBody, freePort, startTribune } from './lib/server.mjs';
+import { REPO_ROOT, defaultConfigBody, freePort, startTribune } from './lib/server.mjs';
+import { wsConnect } from './lib/ws.mjs';
+
+const JOIN_REQUEST_B64 = fs.readFileSync(path.join(REPO_ROOT, 'tests', 'fixtures', 'signal',
+  'join_request.b64'), 'utf8').trim();
 
 const HAS_REDIS = (() => {
   try { execFileSync('redis-server', ['--version'], { stdio: 'pipe' }); return true; } catch {
@@ -83,21 +92,64 @@ describe('the node registry in Redis', { skip: !HAS_REDIS && 'redis-server not i
       assert.ok(beat2 > beat1, 'the heartbeat moves');
     });
 
+    it('a room is pinned to the node, with its participants', async () => {
+      const [key] = nodeKeys(port);
+      const node = key.split(':')[2];
+      const rs = new RoomServiceClient(srv.url, srv.key, srv.secret);
+      await rs.createRoom({ name: 'redis-room', metadata: 'm1' });
+      const at = new AccessToken(srv.key, srv.secret, { identity: 'ann' });
+      at.addGrant({ roomJoin: true, room: 'redis-room' });
+      const r = await wsConnect(`ws://127.0.0.1:${srv.port}/rtc/v1?access_token=` +
+        `${encodeURIComponent(await at.toJwt())}&join_request=` +
+        `${encodeURIComponent(JOIN_REQUEST_B64)}`, { timeoutMs: 3000 });
+      assert.equal(r.status, 101, r.body);
+      try {
+        const info = await waitFor(() => {
+          const j = cli(port, 'HGET', 'tribune:participants:redis-room', 'ann');
+          return j && JSON.parse(j);
+        }, 'ann in tribune:participants:redis-room');
+        assert.equal(info.identity, 'ann');
+        assert.match(info.sid, /^PA_/);
+        assert.equal(cli(port, 'GET', 'tribune:room_node:redis-room'), node);
+        assert.equal(cli(port, 'HGET', 'tribune:room:redis-room', 'node'), node);
+        assert.equal(cli(port, 'HGET', 'tribune:room:redis-room', 'metadata'), 'm1');
+        const ttl = Number(cli(port, 'TTL', 'tribune:room:redis-room'));
+        assert.ok(ttl > 0 && ttl <= 10, `TTL ${ttl}`);
+        // a room another (live) node holds is left alone
+        cli(port, 'SET', 'tribune:room_node:elsewhere', 'ND_other', 'EX', '60');
+        await rs.createRoom({ name: 'elsewhere' });
+        await waitFor(() => /room elsewhere is pinned to node ND_other/.test(srv.stderr()),
+          'the warning');
+        assert.equal(cli(port, 'EXISTS', 'tribune:room:elsewhere'), '0');
+        await rs.deleteRoom('elsewhere');
+      } finally {
+        await r.ws?.close();
+      }
+      await rs.deleteRoom('redis-room');
+      await waitFor(() => cli(port, 'EXISTS', 'tribune:room:redis-room') === '0' &&
+        cli(port, 'EXISTS', 'tribune:room_node:redis-room') === '0', 'the room keys to go');
+    });
+
     it('keeps serving without Redis, and registers again when it returns', async () => {
       await stopRedis(redis);
       await sleep(500);
       const r = await fetch(`${srv.url}/`);
       assert.equal(await r.text(), 'OK');
       assert.match(srv.stderr(), /Redis 127\.0\.0\.1:\d+ unreachable/);
-      redis = await startRedis(port); // an empty Redis: the key must come back
+      const rs = new RoomServiceClient(srv.url, srv.key, srv.secret);
+      await rs.createRoom({ name: 'during-outage' }); // made while Redis is away
+      redis = await startRedis(port); // an empty Redis: the keys must come back
       await waitFor(() => nodeKeys(port).length === 1, 'the node key again', 20000);
+      await waitFor(() => cli(port, 'EXISTS', 'tribune:room:during-outage') === '1',
+        'the room made during the outage');
       assert.match(srv.stderr(), /Redis 127\.0\.0\.1:\d+ is back/);
     });
 
     it('a clean stop removes the key', async () => {
       await srv.stop();
       srv = null;
-      await waitFor(() => nodeKeys(port).length === 0, 'the key to go', 3000);
+      await waitFor(() => cli(port, '--raw', 'KEYS', 'tribune:*') === '', 'every key to go',
+        3000);
     });
 
     it('without `redis` in the config, nothing connects to Redis', async () => {
