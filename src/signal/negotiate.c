@@ -364,11 +364,11 @@ static void applyAnswer(tbSignalSession *s, const tbSdpAnswer *a) {
 
 /* ---- the answer message --------------------------------------------------------------- */
 
-static void sendAnswer(tbSignalSession *s, const tbSdpAnswer *a, uint32_t id) {
+void tbSessionSendDescription(tbSignalSession *s, const char *type, char *sdp, uint32_t id) {
     Livekit__SessionDescription sd;
     livekit__session_description__init(&sd);
-    sd.type = "answer";
-    sd.sdp = a->sdp;
+    sd.type = (char *)type;
+    sd.sdp = sdp;
     sd.id = id;
     Livekit__SessionDescription__MidToTrackIdEntry entries[TB_MAX_DOWN], *ptrs[TB_MAX_DOWN];
     for (size_t i = 0; i < s->num_down; i++) {
@@ -380,7 +380,9 @@ static void sendAnswer(tbSignalSession *s, const tbSdpAnswer *a, uint32_t id) {
         ptrs[sd.n_mid_to_track_id++] = e;
     }
     sd.mid_to_track_id = ptrs;
-    tbSessionSendMessage(s, LIVEKIT__SIGNAL_RESPONSE__MESSAGE_ANSWER, &sd);
+    tbSessionSendMessage(s, strcmp(type, "offer") == 0 ? LIVEKIT__SIGNAL_RESPONSE__MESSAGE_OFFER
+                                                       : LIVEKIT__SIGNAL_RESPONSE__MESSAGE_ANSWER,
+                         &sd);
 }
 
 static tbSdpAnswer *buildAnswer(tbSignalSession *s, const tbRoom *room, const tbSdp *offer) {
@@ -432,7 +434,7 @@ int tbSessionAnswer(tbSignalSession *s, const Livekit__SessionDescription *offer
     int rc = a ? 0 : -1;
     if (a) {
         tbDebug("signal", "%s: answer %u:\n%s", s->identity, offer->id, a->sdp);
-        sendAnswer(s, a, offer->id);
+        tbSessionSendDescription(s, "answer", a->sdp, offer->id);
         applyAnswer(s, a);
         if (s->v1 && s->num_pending > s->free_recv) renegotiate(s);
     }

@@ -85,6 +85,8 @@ int tbSessionAnswer(tbSignalSession *s, const Livekit__SessionDescription *offer
  * for a fresh offer (media_sections_requirement). */
 void tbSessionWantTrack(tbSignalSession *s, const tbParticipant *owner, const tbTrack *t);
 /* negotiate.c helpers shared with subscriber.c */
+/* An offer or answer (type) with id and mid_to_track_id from down[]. */
+void tbSessionSendDescription(tbSignalSession *s, const char *type, char *sdp, uint32_t id);
 uint32_t tbSessionRandomSsrc(void);
 const tbParticipant *tbSessionTrackOwner(const tbRoom *room, const char *track_sid,
                                         const tbTrack **track);

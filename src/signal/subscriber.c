@@ -45,22 +45,7 @@ static int subCredentials(tbSignalSession *s) {
 }
 
 static void sendOffer(tbSignalSession *s, char *sdp) {
-    Livekit__SessionDescription sd;
-    livekit__session_description__init(&sd);
-    sd.type = "offer";
-    sd.sdp = sdp;
-    sd.id = ++s->sub_offer_id;
-    Livekit__SessionDescription__MidToTrackIdEntry entries[TB_MAX_DOWN], *ptrs[TB_MAX_DOWN];
-    for (size_t i = 0; i < s->num_down; i++) {
-        if (!s->down[i].track_sid[0]) continue;
-        Livekit__SessionDescription__MidToTrackIdEntry *e = &entries[sd.n_mid_to_track_id];
-        livekit__session_description__mid_to_track_id_entry__init(e);
-        e->key = s->down[i].mid;
-        e->value = s->down[i].track_sid;
-        ptrs[sd.n_mid_to_track_id++] = e;
-    }
-    sd.mid_to_track_id = ptrs;
-    tbSessionSendMessage(s, LIVEKIT__SIGNAL_RESPONSE__MESSAGE_OFFER, &sd);
+    tbSessionSendDescription(s, "offer", sdp, ++s->sub_offer_id);
     s->sub_offer_pending = true;
 }
 
