@@ -8,6 +8,7 @@
 #include "ice/ice_lite.h"
 #include "ice/tcp_framing.h"
 #include "util/log.h"
+#include "util/stream_out.h"
 
 #define TB_TCP_MAX_FRAME 1500            /* media frames: STUN, DTLS, SRTP */
 #define TB_TCP_OUTBUF (64 * 1024)        /* unsent bytes kept per connection */
@@ -19,11 +20,8 @@ typedef struct tbTcpConn {
     tbIceTuple peer;                     /* the remote side, proto TCP */
     tbTcpDeframer in;
     uint8_t inbuf[TB_TCP_FRAME_HDR + TB_TCP_MAX_FRAME];
-    uint8_t out[TB_TCP_OUTBUF];
-    size_t outlen;                       /* bytes waiting in out */
-    bool writing;                        /* a uv_write of out is in flight */
-    size_t inflight;                     /* its length */
-    uv_write_t wreq;
+    tbStreamOut out;                     /* frames waiting to be written */
+    uint8_t outbuf[TB_TCP_OUTBUF];
     struct tbTcpConn *next;
 } tbTcpConn;
 
@@ -93,37 +91,7 @@ static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     c->owner->after_batch(c->owner->ud);
 }
 
-static void flushConn(tbTcpConn *c);
-
-static void onWritten(uv_write_t *req, int status) {
-    tbTcpConn *c = req->data;
-    c->writing = false;
-    if (status < 0) {
-        closeConn(c);
-        return;
-    }
-    memmove(c->out, c->out + c->inflight, c->outlen - c->inflight);
-    c->outlen -= c->inflight;
-    c->inflight = 0;
-    flushConn(c);
-}
-
-static void flushConn(tbTcpConn *c) {
-    if (c->writing || c->outlen == 0 || uv_is_closing((uv_handle_t *)&c->handle)) return;
-    uv_buf_t b = uv_buf_init((char *)c->out, (unsigned)c->outlen);
-    int n = uv_try_write((uv_stream_t *)&c->handle, &b, 1);
-    if (n > 0) {
-        memmove(c->out, c->out + n, c->outlen - (size_t)n);
-        c->outlen -= (size_t)n;
-    }
-    if (c->outlen == 0) return;
-    /* the socket is full: let libuv finish the rest and tell us */
-    c->writing = true;
-    c->inflight = c->outlen;
-    c->wreq.data = c;
-    b = uv_buf_init((char *)c->out, (unsigned)c->outlen);
-    if (uv_write(&c->wreq, (uv_stream_t *)&c->handle, &b, 1, onWritten) != 0) closeConn(c);
-}
+static void outError(void *ud) { closeConn(ud); }
 
 static void onConnection(uv_stream_t *server, int status) {
     tbIceTcp *t = server->data;
@@ -145,6 +113,7 @@ static void onConnection(uv_stream_t *server, int status) {
         return;
     }
     tbTcpDeframerInit(&c->in, c->inbuf, sizeof c->inbuf, TB_TCP_MAX_FRAME);
+    tbStreamOutInit(&c->out, (uv_stream_t *)&c->handle, c->outbuf, sizeof c->outbuf, outError, c);
     uv_tcp_nodelay(&c->handle, 1);
     c->next = t->conns;
     t->conns = c;
@@ -197,15 +166,16 @@ static tbTcpConn *connFor(tbIceTcp *t, const tbIceTuple *to) {
 
 bool tbIceTcpSend(tbIceTcp *t, const tbIceTuple *to, const uint8_t *data, size_t len) {
     tbTcpConn *c = connFor(t, to);
-    if (!c || len > TB_TCP_MAX_FRAME || c->outlen + TB_TCP_FRAME_HDR + len > TB_TCP_OUTBUF)
+    if (!c || len > TB_TCP_MAX_FRAME || TB_TCP_FRAME_HDR + len > tbStreamOutRoom(&c->out))
         return false;
-    c->outlen += tbTcpFrame(c->out + c->outlen, TB_TCP_OUTBUF - c->outlen, data, len);
+    tbStreamOutCommit(&c->out,
+                      tbTcpFrame(tbStreamOutTail(&c->out), tbStreamOutRoom(&c->out), data, len));
     return true;
 }
 
 void tbIceTcpFlush(tbIceTcp *t) {
     if (!t) return;
-    for (tbTcpConn *c = t->conns; c; c = c->next) flushConn(c);
+    for (tbTcpConn *c = t->conns; c; c = c->next) tbStreamOutFlush(&c->out);
 }
 
 size_t tbIceTcpConnections(const tbIceTcp *t) { return t ? t->num_conns : 0; }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/stream_out.h"
 
 #define STREAM_MAX_MSG 8192              /* longer messages close the stream */
 #define STREAM_IN_CAP (2 * STREAM_MAX_MSG)
@@ -27,14 +28,11 @@ typedef struct turnConn {
     SSL *ssl;                    /* NULL for plain TCP */
     BIO *rbio, *wbio;            /* ciphertext in / out (owned by ssl) */
     bool linked;                 /* in a hash bucket (tuple known) */
-    bool writing;                /* a uv_write of out[0..inflight) is pending */
-    size_t inflight;
     size_t inlen;                /* plaintext bytes buffered in in */
-    size_t outlen;               /* bytes (ciphertext for TLS) waiting in out */
-    uv_write_t wreq;
+    tbStreamOut out;             /* bytes (ciphertext for TLS) waiting */
     struct turnConn *next;       /* hash chain */
     uint8_t in[STREAM_IN_CAP];
-    uint8_t out[STREAM_OUT_CAP];
+    uint8_t outbuf[STREAM_OUT_CAP];
 } turnConn;
 
 typedef struct turnListener {
@@ -125,36 +123,7 @@ static void closeConn(turnConn *c) {
 
 /* ---- output ---------------------------------------------------------------- */
 
-static void flush(turnConn *c);
-
-static void onWritten(uv_write_t *req, int status) {
-    turnConn *c = req->data;
-    c->writing = false;
-    if (status < 0) {
-        closeConn(c);
-        return;
-    }
-    memmove(c->out, c->out + c->inflight, c->outlen - c->inflight);
-    c->outlen -= c->inflight;
-    c->inflight = 0;
-    flush(c);
-}
-
-static void flush(turnConn *c) {
-    if (c->writing || c->outlen == 0 || uv_is_closing((uv_handle_t *)&c->handle)) return;
-    uv_buf_t b = uv_buf_init((char *)c->out, (unsigned)c->outlen);
-    int n = uv_try_write((uv_stream_t *)&c->handle, &b, 1);
-    if (n > 0) {
-        memmove(c->out, c->out + n, c->outlen - (size_t)n);
-        c->outlen -= (size_t)n;
-    }
-    if (c->outlen == 0) return;
-    c->writing = true; /* the socket is full: libuv finishes and tells us */
-    c->inflight = c->outlen;
-    c->wreq.data = c;
-    b = uv_buf_init((char *)c->out, (unsigned)c->outlen);
-    if (uv_write(&c->wreq, (uv_stream_t *)&c->handle, &b, 1, onWritten) != 0) closeConn(c);
-}
+static void outError(void *ud) { closeConn(ud); }
 
 /* Moves the TLS records OpenSSL produced into out. False if they do not fit
  * (the connection is then unusable: records cannot be dropped). */
@@ -162,10 +131,10 @@ static bool drainTls(turnConn *c) {
     for (;;) {
         int pending = (int)BIO_ctrl_pending(c->wbio);
         if (pending <= 0) return true;
-        if ((size_t)pending > STREAM_OUT_CAP - c->outlen) return false;
-        int n = BIO_read(c->wbio, c->out + c->outlen, pending);
+        if ((size_t)pending > tbStreamOutRoom(&c->out)) return false;
+        int n = BIO_read(c->wbio, tbStreamOutTail(&c->out), pending);
         if (n <= 0) return true;
-        c->outlen += (size_t)n;
+        tbStreamOutCommit(&c->out, (size_t)n);
     }
 }
 
@@ -175,19 +144,19 @@ bool tbTurnStreamsSend(tbTurnStreams *s, const tbTurnTuple *t, const uint8_t *ms
     if (c == NULL) return false;
     /* TLS adds a record header and tag (< 64 bytes for one record) */
     size_t need = len + (c->ssl ? 64 : 0);
-    if (c->outlen + need > STREAM_OUT_CAP || (c->ssl && !SSL_is_init_finished(c->ssl))) {
+    if (need > tbStreamOutRoom(&c->out) || (c->ssl && !SSL_is_init_finished(c->ssl))) {
         s->stats.out_dropped++;
         return false;
     }
     if (c->ssl == NULL) {
-        memcpy(c->out + c->outlen, msg, len);
-        c->outlen += len;
+        memcpy(tbStreamOutTail(&c->out), msg, len);
+        tbStreamOutCommit(&c->out, len);
     } else if (SSL_write(c->ssl, msg, (int)len) <= 0 || !drainTls(c)) {
         s->stats.tls_failures++;
         closeConn(c);
         return false;
     }
-    flush(c);
+    tbStreamOutFlush(&c->out);
     return true;
 }
 
@@ -247,7 +216,7 @@ static void readTls(turnConn *c, const uint8_t *data, size_t len) {
         break;
     }
     if (!drainTls(c)) goto fail;
-    flush(c);
+    tbStreamOutFlush(&c->out);
     return;
 fail:
     ERR_clear_error();
@@ -298,6 +267,7 @@ static bool setupConn(turnConn *c, turnListener *l) {
     unmapAddr(&c->tuple.client);
     unmapAddr(&c->tuple.server);
     c->tuple.proto = IPPROTO_TCP;
+    tbStreamOutInit(&c->out, (uv_stream_t *)&c->handle, c->outbuf, sizeof c->outbuf, outError, c);
     if (l->tls) {
         c->ssl = SSL_new(l->tls);
         c->rbio = BIO_new(BIO_s_mem());
