@@ -23,7 +23,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_BIN, HERE, chromiumArgs, loopbackOnly, sleep, withTimeout } from
+import { CHROMIUM_BIN, HERE, childPidsWith, chromiumArgs, loopbackOnly, sleep, withTimeout } from
   './lib/browser.mjs';
 import { startTribuneForBrowsers } from './lib/tribune.mjs';
 import { REPO_ROOT, TRIBUNE_BIN } from '../interop/lib/server.mjs';
@@ -71,21 +71,6 @@ function signToken({ key, secret, identity, name, room, admin = false, ttlS = 60
 
 /** Content types of the stand-in static server (last test). */
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
-
-/** PIDs of our own children whose command line holds marker. */
-async function childPidsWith(marker) {
-  const pids = [];
-  for (const d of await fs.readdir('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = await fs.readFile(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cmd = await fs.readFile(`/proc/${d}/cmdline`, 'utf8');
-      if (ppid === process.pid && cmd.includes(marker)) pids.push(Number(d));
-    } catch { /* gone */ }
-  }
-  return pids;
-}
 
 /** One participant: a Chromium with its tone as microphone, at desktop size. */
 async function launch({ name, wav, tmpRoot, timeoutMs = 15000 }) {

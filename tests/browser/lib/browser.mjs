@@ -104,7 +104,7 @@ export async function serveDir(dir) {
 }
 
 /** PIDs of our own children whose command line holds `marker`. */
-async function childPidsWith(marker) {
+export async function childPidsWith(marker) {
   const pids = [];
   for (const d of await fs.readdir('/proc')) {
     if (!/^\d+$/.test(d)) continue;
