@@ -47,12 +47,18 @@ async function stopRedis(child) {
 const cli = (port, ...args) => execFileSync('redis-cli', ['-p', String(port), ...args],
   { encoding: 'utf8', stdio: 'pipe' }).trim();
 
-async function waitFor(fn, what, ms = 8000) {
+// waitFor(fn, what, ms, srv): polls fn until truthy; on a timeout the error
+// carries the end of tribune's log, which is what tells why.
+async function waitFor(fn, what, ms = 8000, srv = null) {
   const deadline = Date.now() + ms;
   for (;;) {
-    const v = fn();
+    let v;
+    try { v = fn(); } catch { v = false; } // redis-cli while Redis is away
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const log = srv ? `\n--- tribune's log (end):\n${srv.stderr().slice(-3000)}` : '';
+      throw new Error(`timed out waiting for ${what}${log}`);
+    }
     await sleep(100);
   }
 }
@@ -132,16 +138,16 @@ describe('the node registry in Redis', { skip: !HAS_REDIS && 'redis-server not i
 
     it('keeps serving without Redis, and registers again when it returns', async () => {
       await stopRedis(redis);
-      await sleep(500);
+      await waitFor(() => /Redis 127\.0\.0\.1:\d+ unreachable/.test(srv.stderr()),
+        'the outage warning', 8000, srv);
       const r = await fetch(`${srv.url}/`);
       assert.equal(await r.text(), 'OK');
-      assert.match(srv.stderr(), /Redis 127\.0\.0\.1:\d+ unreachable/);
       const rs = new RoomServiceClient(srv.url, srv.key, srv.secret);
       await rs.createRoom({ name: 'during-outage' }); // made while Redis is away
       redis = await startRedis(port); // an empty Redis: the keys must come back
-      await waitFor(() => nodeKeys(port).length === 1, 'the node key again', 20000);
+      await waitFor(() => nodeKeys(port).length === 1, 'the node key again', 30000, srv);
       await waitFor(() => cli(port, 'EXISTS', 'tribune:room:during-outage') === '1',
-        'the room made during the outage');
+        'the room made during the outage', 8000, srv);
       assert.match(srv.stderr(), /Redis 127\.0\.0\.1:\d+ is back/);
     });
 
