@@ -37,6 +37,8 @@ struct tbRedis {
     uv_timer_t retry;
     tbRedisStateFn on_state;
     void *ud;
+    tbRedisReplyFn sub_fn;    /* tbRedisSubscribe: every push of this connection */
+    void *sub_ud;
 };
 
 static void scheduleRetry(tbRedis *r);
@@ -212,6 +214,22 @@ int tbRedisCommandArgv(tbRedis *r, tbRedisReplyFn fn, void *ud, int argc, const 
         return -1;
     }
     return 0;
+}
+
+/* hiredis keeps a subscription's callback for every message; r outlives it
+ * (freed only after hiredis let go of the context). */
+static void onPush(redisAsyncContext *ac, void *reply, void *priv) {
+    tbRedis *r = priv;
+    (void)ac;
+    if (r->sub_fn && reply) r->sub_fn(r->sub_ud, reply);
+}
+
+int tbRedisSubscribe(tbRedis *r, const char *channel, tbRedisReplyFn fn, void *ud) {
+    if (!r || !r->up || !r->ac) return -1;
+    r->sub_fn = fn;
+    r->sub_ud = ud;
+    const char *argv[] = {"SUBSCRIBE", channel};
+    return redisAsyncCommandArgv(r->ac, onPush, r, 2, argv, NULL) == REDIS_OK ? 0 : -1;
 }
 
 static void onRetryClosed(uv_handle_t *h) {

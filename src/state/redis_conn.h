@@ -34,6 +34,12 @@ bool tbRedisUp(const tbRedis *r);
  * 0 when queued, -1 when down (fn is then called with NULL at once). */
 int tbRedisCommandArgv(tbRedis *r, tbRedisReplyFn fn, void *ud, int argc, const char **argv,
                        const size_t *lens);
+/* SUBSCRIBE channel: fn(ud, reply) for the confirmation and then for every
+ * message (a 3-element array "message", channel, payload). The connection
+ * is then in subscriber mode: use another one for commands. Subscriptions
+ * end with the connection: subscribe again on the next "up". One fn per
+ * connection (a later call replaces it). -1 when down. */
+int tbRedisSubscribe(tbRedis *r, const char *channel, tbRedisReplyFn fn, void *ud);
 /* Disconnects (pending commands are sent and their callbacks run) and frees
  * once hiredis and libuv let go; then closed(ud) runs (may be NULL). */
 void tbRedisClose(tbRedis *r, void (*closed)(void *ud), void *ud);
