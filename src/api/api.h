@@ -54,9 +54,28 @@ typedef struct tbApi {
     void *turn_ctx;
     /* webhook notifier (webhook/webhook.h); NULL = no webhook.urls */
     tbWebhook *webhook;
+    /* several nodes on one Redis (state/placement.h, state/node_bus.h);
+     * NULL without redis */
+    struct tbPlacement *placement;
+    struct tbNodeBus *bus;
+    struct tbApiCall *calls;    /* RoomService calls waiting on Redis or a node (forward.c) */
+    uint64_t next_call_id;
+    /* ListRooms: other nodes' rooms from Redis, added to the local ones
+     * during one call (Livekit__Room *[]) */
+    void **remote_rooms;
+    size_t n_remote_rooms;
 } tbApi;
 
 void tbApiDispatch(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp);
+
+/* A RoomService call forwarded by another node, or the answer to one this
+ * node forwarded (api/forward.c). */
+struct tbBusMsg;
+void tbApiOnBus(tbApi *api, const struct tbBusMsg *m);
+/* Once a second: calls a node did not answer within TB_API_FORWARD_MS get
+ * 503. */
+void tbApiSweep(tbApi *api);
+#define TB_API_FORWARD_MS 5000
 
 static inline int64_t tbApiNowMs(const tbApi *api) { return api->now_ms(api->clock_ctx); }
 

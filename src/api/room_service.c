@@ -84,12 +84,23 @@ static int listRooms(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
     if (!res) return tbTwirpFail(err, "internal", "out of memory");
     livekit__list_rooms_response__init(res);
     *out = (ProtobufCMessage *)res;
-    size_t n = api->registry->num_rooms;
+    size_t n = api->registry->num_rooms + api->n_remote_rooms;
     if (n && !(res->rooms = calloc(n, sizeof *res->rooms)))
         return tbTwirpFail(err, "internal", "out of memory");
     for (tbRoom *room = api->registry->rooms; room; room = room->next)
         if (nameListed(req, room->name))
             res->rooms[res->n_rooms++] = (Livekit__Room *)roomMessage(api, room);
+    /* with several nodes: the others' rooms, read from Redis (forward.c) */
+    for (size_t i = 0; i < api->n_remote_rooms; i++) {
+        const Livekit__Room *r = api->remote_rooms[i];
+        if (!nameListed(req, r->name) || tbRegistryFind(api->registry, r->name)) continue;
+        uint8_t buf[4096];
+        size_t len = livekit__room__get_packed_size(r);
+        if (len > sizeof buf) continue;
+        livekit__room__pack(r, buf);
+        Livekit__Room *copy = livekit__room__unpack(NULL, len, buf);
+        if (copy) res->rooms[res->n_rooms++] = copy;
+    }
     return 0;
 }
 

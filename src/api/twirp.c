@@ -101,6 +101,10 @@ static void serveMethod(tbApi *api, const tbTwirpMethod *m, const tbHttpRequest 
         goto done;
     }
     in = decodeInput(m, req, json, &err);
+    int status = resp->status;
+    resp->status = 0; /* deferred: metrics count the answer when it comes */
+    if (in && tbApiForward(api, m->name, in, req)) goto done; /* (or answered already) */
+    resp->status = status;
     if (!in || m->fn(api, &claims, in, &out, &err) != 0) {
         respondTwirpError(resp, err.code ? err.code : "internal", err.msg);
         goto done;

@@ -40,6 +40,10 @@ typedef struct tbTwirpService {
 void tbTwirpServe(tbApi *api, const tbTwirpService *svc, const tbHttpRequest *req,
                   tbHttpResponse *resp);
 int tbTwirpStatus(const char *code);
+/* forward.c: with several nodes, a call about a room held elsewhere (and
+ * ListRooms) is answered later; true when it was deferred so. */
+bool tbApiForward(tbApi *api, const char *method, const ProtobufCMessage *in,
+                  const tbHttpRequest *req);
 
 /* The RoomService (api/room_service.c). */
 extern const tbTwirpService tbRoomService;

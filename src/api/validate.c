@@ -37,8 +37,9 @@ int tbApiCheckJoin(tbApi *api, const tbHttpRequest *req, tbClaims *out, char *wh
         status = 400;
         snprintf(why, whylen, "room name length exceeds limits: max length %d",
                  lim->max_room_name_length);
-    } else if (!api->config->room.auto_create &&
+    } else if (!api->config->room.auto_create && !api->placement &&
                !tbRegistryFind(api->registry, claims.video.room)) {
+        /* (with several nodes the room may be elsewhere: its owner checks) */
         status = 404;
         snprintf(why, whylen, "requested room does not exist");
     }

@@ -46,6 +46,12 @@ typedef struct tbHttpRequest {
     size_t body_len;
     bool body_too_large;        /* the body exceeded TB_HTTP_BODY_LIMIT */
     bool metrics_only;          /* arrived on the prometheus.port listener */
+    bool forwarded;             /* came from another node: answer here, never forward */
+    /* Lets a handler answer later (NULL: it must answer now): returns a
+     * handle for tbHttpDeferredFinish, and the response given to the
+     * handler is then ignored. */
+    struct tbHttpDeferred *(*defer)(void *defer_ctx);
+    void *defer_ctx;
 } tbHttpRequest;
 
 typedef struct tbHttpHeader {
@@ -61,6 +67,11 @@ typedef struct tbHttpResponse {
     size_t num_headers;
     const char *route;          /* metrics label, set by the router */
 } tbHttpResponse;
+
+typedef struct tbHttpDeferred tbHttpDeferred;
+/* The answer to a deferred request (copied; the handle is freed). When the
+ * client has gone meanwhile, only the handle is freed. */
+void tbHttpDeferredFinish(tbHttpDeferred *d, const tbHttpResponse *answer);
 
 void tbHttpResponseInit(tbHttpResponse *r, size_t headroom);
 void tbHttpResponseFree(tbHttpResponse *r);

@@ -28,6 +28,7 @@ typedef struct tbHttpSession {
     bool close_after;           /* body not read: close once answered */
     bool dispatched;
     tbHttpResponse resp;
+    struct tbHttpDeferred *deferred; /* the handler answers later */
     bool headers_sent;
     size_t sent;                /* body bytes written */
     /* WebSocket signaling (after the upgrade) */
@@ -124,8 +125,40 @@ static void captureRequest(struct lws *wsi, tbHttpSession *ss, const char *path)
     tbHttpResponseInit(&ss->resp, LWS_PRE);
 }
 
+/* A request answered later (a call forwarded to another node). */
+struct tbHttpDeferred {
+    struct lws *wsi;            /* NULL once the connection is gone */
+};
+
+static tbHttpDeferred *deferRequest(void *ctx) {
+    struct lws *wsi = ctx;
+    tbHttpSession *ss = lws_wsi_user(wsi);
+    tbHttpDeferred *d = ss && !ss->deferred ? calloc(1, sizeof *d) : NULL;
+    if (!d) return NULL;
+    d->wsi = wsi;
+    ss->deferred = d;
+    return d;
+}
+
+void tbHttpDeferredFinish(tbHttpDeferred *d, const tbHttpResponse *answer) {
+    tbHttpSession *ss = d->wsi ? lws_wsi_user(d->wsi) : NULL;
+    if (ss && ss->deferred == d) {
+        ss->deferred = NULL;
+        ss->resp.status = answer->status;
+        memcpy(ss->resp.content_type, answer->content_type, sizeof ss->resp.content_type);
+        memcpy(ss->resp.headers, answer->headers, sizeof ss->resp.headers);
+        ss->resp.num_headers = answer->num_headers;
+        ss->resp.body.len = 0;
+        tbSbufAppend(&ss->resp.body, tbSbufData(&answer->body), answer->body.len);
+        ss->dispatched = true;
+        lws_callback_on_writable(d->wsi);
+    }
+    free(d);
+}
+
 static void releaseRequest(tbHttpSession *ss) {
     if (!ss->active) return;
+    if (ss->deferred) ss->deferred->wsi = NULL; /* answered into the void */
     free(ss->path);
     free(ss->argbuf);
     free(ss->authorization);
@@ -155,9 +188,12 @@ static void dispatch(struct lws *wsi, tbHttpSession *ss) {
         .body_len = ss->body.len,
         .body_too_large = ss->too_large,
         .metrics_only = vi && vi->metrics_only,
+        .defer = deferRequest,
+        .defer_ctx = wsi,
     };
     memcpy(req.args, ss->args, sizeof req.args);
     tbApiDispatch(api, &req, &ss->resp);
+    if (ss->deferred) return; /* tbHttpDeferredFinish answers */
     tbDebug("http", "%s %s -> %d", tbHttpMethodName(ss->method), req.path, ss->resp.status);
     ss->dispatched = true;
     lws_callback_on_writable(wsi);

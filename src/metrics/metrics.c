@@ -7,6 +7,7 @@
 #include "turn/turn_engine.h"
 
 void tbMetricsCountHttp(tbMetrics *m, const char *route, int status) {
+    if (status == 0) return; /* deferred: counted when answered */
     for (size_t i = 0; i < m->num_http; i++) {
         if (m->http[i].status == status && strcmp(m->http[i].route, route) == 0) {
             m->http[i].n++;

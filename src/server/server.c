@@ -12,6 +12,7 @@
 #include "http/server.h"
 #include "media/media.h"
 #include "signal/hub.h"
+#include "signal/relay.h"
 #include "metrics/metrics.h"
 #include "room/registry.h"
 #include "tb_build_config.h"
@@ -51,6 +52,7 @@ static void onRoomClosed(void *ctx, const tbRoom *room) {
 static void onSweep(uv_timer_t *t) {
     tbServer *s = t->data;
     if (s->hub) tbSignalHubSweep(s->hub, wallClockMs(NULL)); /* unresumed sessions */
+    tbApiSweep(&s->api); /* forwarded calls nobody answered */
     tbRegistrySweep(&s->registry, wallClockMs(NULL), onRoomClosed, s);
 }
 
@@ -63,6 +65,8 @@ static void stop(tbServer *s, const char *why) {
     tbTurnEngineStop(s->turn);
     tbNodeRegistryStop(s->node);
     s->node = NULL;
+    s->api.placement = NULL;
+    s->api.bus = NULL;
     s->turn = NULL;
     s->api.turn_stats = NULL;
     tbWebhookStop(s->api.webhook);
@@ -137,12 +141,25 @@ static bool startTurn(tbServer *s, const tbConfig *cfg) {
     return true;
 }
 
+/* A message from another node: relayed signaling, or a RoomService call. */
+static void onBus(void *ud, const tbBusMsg *m) {
+    tbServer *s = ud;
+    if (s->stopping) return;
+    if (m->kind == TB_BUS_TWIRP_REQ || m->kind == TB_BUS_TWIRP_RESP)
+        tbApiOnBus(&s->api, m);
+    else if (s->hub)
+        tbRelayOnBus(s->hub, m);
+}
+
 /* With redis.address: the node registers in Redis (and keeps serving when
- * Redis is away: the connection retries on its own). */
+ * Redis is away: the connection retries on its own), and rooms are placed
+ * among the nodes sharing it. */
 static void startNodeRegistry(tbServer *s, const tbConfig *cfg) {
     if (!cfg->redis.address) return;
     const char *ip = s->hub && s->hub->addrs.len ? s->hub->addrs.ip[0] : NULL;
-    s->node = tbNodeRegistryStart(&s->loop, cfg, ip, &s->registry);
+    s->node = tbNodeRegistryStart(&s->loop, cfg, ip, &s->registry, onBus, s);
+    s->api.placement = tbNodeRegistryPlacement(s->node);
+    s->api.bus = tbNodeRegistryBus(s->node);
 }
 
 static void initServer(tbServer *s, const tbConfig *cfg) {

@@ -2,6 +2,7 @@
  * (participant updates, speakers), participant removal, and the media plane's
  * events; see hub.h. */
 #include "signal/hub.h"
+#include "signal/relay.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ void tbSignalHubFree(tbSignalHub *hub) {
         if (s->join) livekit__join_request__free_unpacked(s->join, NULL);
         free(s);
     }
+    tbRelayFreeAll(hub);
     free(hub);
 }
 

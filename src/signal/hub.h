@@ -21,6 +21,9 @@ struct tbSignalHub {
     tbTurnAuth turn_auth;       /* signs the embedded TURN's credentials */
     tbSignalSession *sessions;  /* every open session */
     uint32_t next_id;           /* media ids: rooms, transports, tracks */
+    struct tbSignalRelay *relays; /* fronts of clients whose room is elsewhere (relay.h) */
+    struct tbBackConn *backs;   /* sessions here of clients on other nodes */
+    uint64_t next_relay_id;
 };
 
 tbSignalHub *tbSignalHubNew(tbApi *api, tbMedia *media);

@@ -10,6 +10,7 @@
 #include "proto/pbjson.h"
 #include "room/room_proto.h"
 #include "signal/codec.h"
+#include "signal/relay.h"
 #include "signal/session_internal.h"
 #include "tb_build_config.h"
 #include "util/log.h"
@@ -187,8 +188,9 @@ static int resume(tbSignalHub *hub, const tbClaims *c, const char *sid, tbSignal
     return 0;
 }
 
-int tbSignalAccept(tbSignalHub *hub, const tbHttpRequest *req, bool v1, tbSignalSession **out,
-                   char *why, size_t whylen) {
+/* route: a room this node does not hold may be elsewhere (relay.h). */
+static int acceptJoin(tbSignalHub *hub, const tbHttpRequest *req, bool v1, bool route,
+                      tbSignalSession **out, char *why, size_t whylen) {
     *out = NULL;
     if (!hub->media) return snprintf(why, whylen, "the media plane is not running"), 503;
     tbClaims claims;
@@ -196,6 +198,11 @@ int tbSignalAccept(tbSignalHub *hub, const tbHttpRequest *req, bool v1, tbSignal
     Livekit__JoinRequest *join = NULL;
     int status = tbApiCheckJoin(hub->api, req, &claims, why, whylen);
     if (status != 200) return status; /* claims were freed */
+    if (route && hub->api->placement && !tbRegistryFind(hub->api->registry, claims.video.room)) {
+        status = tbRelayAccept(hub, req, v1, claims.video.room, out, why, whylen);
+        tbClaimsFree(&claims);
+        return status;
+    }
     if (!v1) { /* /rtc: the join is the query string, no publisher offer with it */
         const char *rc = tbHttpArgGet(req, "reconnect"), *sid = tbHttpArgGet(req, "sid");
         if (rc && strcmp(rc, "1") == 0) {
@@ -218,6 +225,16 @@ int tbSignalAccept(tbSignalHub *hub, const tbHttpRequest *req, bool v1, tbSignal
     if (status != 0 && join) livekit__join_request__free_unpacked(join, NULL);
     tbClaimsFree(&claims);
     return status;
+}
+
+int tbSignalAccept(tbSignalHub *hub, const tbHttpRequest *req, bool v1, tbSignalSession **out,
+                   char *why, size_t whylen) {
+    return acceptJoin(hub, req, v1, true, out, why, whylen);
+}
+
+int tbSessionAcceptHere(tbSignalHub *hub, const tbHttpRequest *req, bool v1,
+                        tbSignalSession **out, char *why, size_t whylen) {
+    return acceptJoin(hub, req, v1, false, out, why, whylen);
 }
 
 /* ---- the JoinResponse ---------------------------------------------------------- */
@@ -295,6 +312,10 @@ void tbSignalAttach(tbSignalSession *s, const tbSignalIo *io, void *conn) {
     s->io = io;
     s->conn = conn;
     s->detached_ms = 0;
+    if (s->relay) {
+        tbRelayAttach(s);
+        return;
+    }
     tbRoom *room = tbSessionRoom(s);
     tbParticipant *p = tbSessionParticipant(s);
     if (!room || !p) {
@@ -427,6 +448,10 @@ static void dispatch(tbSignalSession *s, const Livekit__SignalRequest *req) {
 void tbSignalOnMessage(tbSignalSession *s, const uint8_t *data, size_t len, bool text) {
     Livekit__SignalRequest *req = NULL;
     char err[256] = "";
+    if (s->relay) {
+        tbRelayOnMessage(s, data, len, text);
+        return;
+    }
     if (s->closing) return;
     s->text = text;
     if (tbSignalDecodeRequest(data, len, text, &req, err, sizeof err) != 0) {
@@ -454,6 +479,10 @@ static void freeSession(tbSignalSession *s);
 
 void tbSignalOnClosed(tbSignalSession *s, bool clean) {
     s->conn = NULL;
+    if (s->relay) {
+        tbRelayOnClosed(s, clean);
+        return;
+    }
     if (!clean && tbSessionParticipant(s) && s->attached_once && !s->closing) {
         /* kept for a resume; tbSignalHubSweep ends it after the grace period */
         if (!s->detached_ms) s->detached_ms = nowMs(s);
@@ -466,6 +495,7 @@ void tbSignalOnClosed(tbSignalSession *s, bool clean) {
 }
 
 void tbSignalHubSweep(tbSignalHub *hub, int64_t now_ms) {
+    tbRelaySweep(hub);
     for (tbSignalSession *s = hub->sessions, *next; s; s = next) {
         next = s->next;
         if (s->conn || !s->detached_ms || now_ms - s->detached_ms < TB_SIGNAL_RESUME_MS)

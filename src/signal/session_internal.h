@@ -60,10 +60,14 @@ struct tbSignalSession {
     bool sub_offer_pending;         /* sent, not answered yet */
     bool sub_reoffer;               /* something changed while it was pending */
     uint64_t sub_version;           /* o= version of our offers */
+    struct tbSignalRelay *relay;    /* a front for a room elsewhere (relay.h); else NULL */
     struct tbSignalSession *next;
 };
 
 /* session.c */
+/* tbSignalAccept without routing: the room is (to be) held here. */
+int tbSessionAcceptHere(tbSignalHub *hub, const tbHttpRequest *req, bool v1,
+                        tbSignalSession **out, char *why, size_t whylen);
 void tbSessionSend(tbSignalSession *s, Livekit__SignalResponse *msg);
 /* Sends a SignalResponse whose oneof arm `c` is the message `msg`. */
 void tbSessionSendMessage(tbSignalSession *s, Livekit__SignalResponse__MessageCase c, void *msg);

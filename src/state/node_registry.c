@@ -7,6 +7,8 @@
 #include <sys/time.h>
 
 #include "room/registry.h"
+#include "state/node_bus.h"
+#include "state/placement.h"
 #include "state/redis_conn.h"
 #include "state/room_sync.h"
 #include "tb_build_config.h"
@@ -23,8 +25,31 @@ struct tbNodeRegistry {
     int64_t started_ms;
     const tbRegistry *reg;
     tbRoomSync *sync;
+    tbPlacement *placement;     /* rooms to nodes; freed after the connection */
+    tbNodeBus *bus;             /* messages from other nodes */
+    bool draining;
+    uint64_t cpu_busy, cpu_total; /* /proc/stat at the last beat */
+    double cpu;                 /* CPU use over the last beat, 0..1 */
     bool beat_closed, redis_closed; /* stopping: freed when both are done */
 };
+
+/* The machine's CPU use since the last call, from /proc/stat's first line. */
+static void sampleCpu(tbNodeRegistry *n) {
+    FILE *f = fopen("/proc/stat", "r");
+    unsigned long long v[8] = {0};
+    int got = f ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                         &v[3], &v[4], &v[5], &v[6], &v[7])
+                : 0;
+    if (f) fclose(f);
+    if (got < 4) return;
+    uint64_t total = 0;
+    for (int i = 0; i < 8; i++) total += v[i];
+    uint64_t busy = total - v[3] - v[4]; /* minus idle and iowait */
+    if (n->cpu_total && total > n->cpu_total)
+        n->cpu = (double)(busy - n->cpu_busy) / (double)(total - n->cpu_total);
+    n->cpu_busy = busy;
+    n->cpu_total = total;
+}
 
 static int64_t wallMs(void) {
     struct timeval tv;
@@ -36,7 +61,9 @@ static int64_t wallMs(void) {
 static void heartbeat(tbNodeRegistry *n) {
     int rooms = (int)n->reg->num_rooms;
     int participants = (int)tbRegistryParticipantCount(n->reg);
-    char port[16], started[24], now[24], r[16], p[16], ttl[16];
+    char port[16], started[24], now[24], r[16], p[16], ttl[16], cpu[16];
+    sampleCpu(n);
+    snprintf(cpu, sizeof cpu, "%.3f", n->cpu);
     snprintf(port, sizeof port, "%d", n->cfg->port);
     snprintf(started, sizeof started, "%lld", (long long)n->started_ms);
     snprintf(now, sizeof now, "%lld", (long long)wallMs());
@@ -45,11 +72,15 @@ static void heartbeat(tbNodeRegistry *n) {
     snprintf(ttl, sizeof ttl, "%d", TB_NODE_TTL_S);
     const char *hset[] = {"HSET", n->key, "id", n->id, "ip", n->ip, "http_port", port,
                           "version", TB_VERSION, "started_ms", started, "heartbeat_ms", now,
-                          "rooms", r, "participants", p};
+                          "rooms", r, "participants", p, "cpu", cpu,
+                          "draining", n->draining ? "1" : "0"};
     const char *expire[] = {"EXPIRE", n->key, ttl};
+    const char *sadd[] = {"SADD", TB_REDIS_PREFIX "nodes", n->id};
     tbRedisCommandArgv(n->redis, NULL, NULL, (int)(sizeof hset / sizeof hset[0]), hset, NULL);
     tbRedisCommandArgv(n->redis, NULL, NULL, 3, expire, NULL);
+    tbRedisCommandArgv(n->redis, NULL, NULL, 3, sadd, NULL);
     tbRoomSyncBeat(n->sync, n->redis, n->id, n->reg, TB_NODE_TTL_S);
+    tbPlacementRefresh(n->placement);
 }
 
 static void onBeat(uv_timer_t *t) {
@@ -65,7 +96,7 @@ static void onRedisState(void *ud, bool up) {
 }
 
 tbNodeRegistry *tbNodeRegistryStart(uv_loop_t *loop, const tbConfig *cfg, const char *ip,
-                                    const tbRegistry *reg) {
+                                    const tbRegistry *reg, tbNodeBusFn on_bus, void *bus_ud) {
     tbNodeRegistry *n = calloc(1, sizeof *n);
     if (n == NULL) return NULL;
     n->cfg = cfg;
@@ -76,12 +107,17 @@ tbNodeRegistry *tbNodeRegistryStart(uv_loop_t *loop, const tbConfig *cfg, const 
     snprintf(n->key, sizeof n->key, TB_REDIS_PREFIX "node:%s", n->id);
     snprintf(n->ip, sizeof n->ip, "%s", ip ? ip : "");
     n->redis = tbRedisNew(loop, &cfg->redis, onRedisState, n);
-    if (n->redis == NULL || n->sync == NULL) {
+    n->placement = tbPlacementNew(n->redis, n->id, cfg->node_selector);
+    n->bus = n->redis ? tbNodeBusStart(loop, cfg, n->id, n->redis, on_bus, bus_ud) : NULL;
+    if (n->redis == NULL || n->sync == NULL || n->placement == NULL || n->bus == NULL) {
+        tbNodeBusStop(n->bus);
         tbRedisClose(n->redis, NULL, NULL);
         tbRoomSyncFree(n->sync);
+        tbPlacementFree(n->placement);
         free(n);
         return NULL;
     }
+    sampleCpu(n);
     uv_timer_init(loop, &n->beat);
     n->beat.data = n;
     uv_timer_start(&n->beat, onBeat, TB_NODE_HEARTBEAT_MS, TB_NODE_HEARTBEAT_MS);
@@ -92,9 +128,21 @@ const char *tbNodeRegistryId(const tbNodeRegistry *n) { return n ? n->id : ""; }
 
 bool tbNodeRegistryRedisUp(const tbNodeRegistry *n) { return n && tbRedisUp(n->redis); }
 
+tbPlacement *tbNodeRegistryPlacement(tbNodeRegistry *n) { return n ? n->placement : NULL; }
+
+tbNodeBus *tbNodeRegistryBus(tbNodeRegistry *n) { return n ? n->bus : NULL; }
+
+void tbNodeRegistryDrain(tbNodeRegistry *n) {
+    if (n == NULL || n->draining) return;
+    n->draining = true;
+    tbPlacementSetDraining(n->placement, true);
+    if (tbRedisUp(n->redis)) heartbeat(n); /* tell the others now */
+}
+
 static void maybeFree(tbNodeRegistry *n) {
     if (!n->beat_closed || !n->redis_closed) return;
     tbRoomSyncFree(n->sync);
+    tbPlacementFree(n->placement);
     free(n);
 }
 
@@ -113,7 +161,10 @@ static void onRedisClosed(void *ud) {
 void tbNodeRegistryStop(tbNodeRegistry *n) {
     if (n == NULL) return;
     const char *del[] = {"DEL", n->key};
+    const char *srem[] = {"SREM", TB_REDIS_PREFIX "nodes", n->id};
     tbRedisCommandArgv(n->redis, NULL, NULL, 2, del, NULL); /* a clean stop leaves nothing */
+    tbRedisCommandArgv(n->redis, NULL, NULL, 3, srem, NULL);
+    tbNodeBusStop(n->bus);
     tbRoomSyncClear(n->sync, n->redis, n->id);
     tbRedisClose(n->redis, onRedisClosed, n); /* the DELs go out before the disconnect */
     uv_timer_stop(&n->beat);

@@ -16,9 +16,9 @@
 
 #define MAX_ARGS (16 + 2 * 512) /* room fields + identity/JSON pairs */
 
-/* KEYS: pin, room, participants. ARGV: node, ttl, sid, name, created_ms,
- * num_participants, metadata, n, then n (identity, json) pairs. Returns 1,
- * or the id of the node that holds the pin. */
+/* KEYS: pin, room, participants, the node's room set. ARGV: node, ttl,
+ * sid, name, created_ms, num_participants, metadata, n, then n (identity,
+ * json) pairs. Returns 1, or the id of the node that holds the pin. */
 static const char writeScript[] =
     "local v = redis.call('GET', KEYS[1]) "
     "if v and v ~= ARGV[1] then return v end "
@@ -30,10 +30,13 @@ static const char writeScript[] =
     "local n = tonumber(ARGV[8]) "
     "for i = 0, n - 1 do redis.call('HSET', KEYS[3], ARGV[9 + 2 * i], ARGV[10 + 2 * i]) end "
     "if n > 0 then redis.call('EXPIRE', KEYS[3], ARGV[2]) end "
+    "redis.call('SADD', KEYS[4], ARGV[4]) redis.call('EXPIRE', KEYS[4], ARGV[2]) "
     "return 1";
 
-/* KEYS: pin, room, participants. ARGV: node. Deletes them if ours. */
+/* KEYS: pin, room, participants, the node's room set. ARGV: node, room.
+ * Deletes them if ours. */
 static const char deleteScript[] =
+    "redis.call('SREM', KEYS[4], ARGV[2]) "
     "if redis.call('GET', KEYS[1]) == ARGV[1] then "
     "return redis.call('DEL', KEYS[1], KEYS[2], KEYS[3]) end return 0";
 
@@ -78,6 +81,10 @@ static void keys(const char *room, char *pin, char *rk, char *pk, size_t cap) {
     snprintf(pk, cap, TB_REDIS_PREFIX "participants:%s", room);
 }
 
+static void nodeRoomsKey(const char *node, char *buf, size_t cap) {
+    snprintf(buf, cap, TB_REDIS_PREFIX "node_rooms:%s", node);
+}
+
 /* The script's answer: 1, or the node that holds the pin. (The tbRoomSync
  * outlives every reply: it is freed once the connection has closed, after
  * hiredis has called back every pending command.) */
@@ -86,8 +93,8 @@ static void onWritten(void *ud, redisReply *reply) {
     if (reply && reply->type == REDIS_REPLY_STRING) {
         syncedRoom *s = findRoom(pr->rs, pr->name);
         if (s && !s->warned)
-            tbWarn("state", "room %s is pinned to node %s in Redis: tribune does not route "
-                            "between nodes yet, this node keeps serving its own copy",
+            tbWarn("state", "room %s is pinned to node %s in Redis (it was made here while "
+                            "Redis was away): this node keeps serving its own copy until it ends",
                    pr->name, reply->str);
         if (s) s->warned = true;
     }
@@ -99,16 +106,18 @@ static void writeRoom(tbRoomSync *rs, tbRedis *r, const char *node, const tbRoom
     const char *argv[MAX_ARGS];
     char *owned[MAX_ARGS];
     size_t nowned = 0, argc = 0;
-    char pin[600], rk[600], pk[600], created[24], num[16], n[16];
+    char pin[600], rk[600], pk[600], nr[128], created[24], num[16], n[16];
     keys(room->name, pin, rk, pk, sizeof pin);
+    nodeRoomsKey(node, nr, sizeof nr);
     snprintf(created, sizeof created, "%lld", (long long)room->creation_time_ms);
     snprintf(num, sizeof num, "%zu", room->num_participants);
     argv[argc++] = "EVAL";
     argv[argc++] = writeScript;
-    argv[argc++] = "3";
+    argv[argc++] = "4";
     argv[argc++] = pin;
     argv[argc++] = rk;
     argv[argc++] = pk;
+    argv[argc++] = nr;
     argv[argc++] = node;
     argv[argc++] = ttl;
     argv[argc++] = room->sid;
@@ -140,10 +149,11 @@ static void writeRoom(tbRoomSync *rs, tbRedis *r, const char *node, const tbRoom
 }
 
 static void deleteRoom(tbRedis *r, const char *node, const char *name) {
-    char pin[600], rk[600], pk[600];
+    char pin[600], rk[600], pk[600], nr[128];
     keys(name, pin, rk, pk, sizeof pin);
-    const char *argv[] = {"EVAL", deleteScript, "3", pin, rk, pk, node};
-    tbRedisCommandArgv(r, NULL, NULL, 7, argv, NULL);
+    nodeRoomsKey(node, nr, sizeof nr);
+    const char *argv[] = {"EVAL", deleteScript, "4", pin, rk, pk, nr, node, name};
+    tbRedisCommandArgv(r, NULL, NULL, 9, argv, NULL);
 }
 
 void tbRoomSyncBeat(tbRoomSync *rs, tbRedis *r, const char *node_id, const tbRegistry *reg,

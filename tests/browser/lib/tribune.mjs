@@ -20,16 +20,19 @@ export async function freeUdpPort() {
 /**
  * Starts tribune for browsers: HTTP/WebSocket on a free port, media on one
  * free UDP port announced as 127.0.0.1, ICE-TCP on tcpPort (0 = off).
- * Resolves to the server.mjs handle plus wsUrl (ws://127.0.0.1:port).
+ * extra: more lines under `rtc:` (indented); topLevel: YAML appended after
+ * the rtc block, at the top level (e.g. `redis:\n  address: ...\n`).
+ * Resolves to the server.mjs handle plus udpPort and wsUrl (ws://127.0.0.1:port).
  */
-export async function startTribuneForBrowsers({ extra = '', tcpPort = 0, portRange = null,
-  ...opts } = {}) {
+export async function startTribuneForBrowsers({ extra = '', topLevel = '', tcpPort = 0,
+  portRange = null, ...opts } = {}) {
   const udp = portRange ? 0 : await freeUdpPort();
   const range = portRange ? `  port_range_start: ${portRange[0]}\n  port_range_end: ${portRange[1]}\n`
     : '';
   const rtc = `rtc:\n  udp_port: ${udp}\n  tcp_port: ${tcpPort}\n  node_ip: 127.0.0.1\n${range}${extra}`;
+  const body = topLevel ? `${rtc}${rtc.endsWith('\n') ? '' : '\n'}${topLevel}` : rtc;
   const srv = await startTribune({ ...opts,
-    configBody: ({ port, key, secret }) => defaultConfigBody({ port, key, secret, extra: rtc }) });
+    configBody: ({ port, key, secret }) => defaultConfigBody({ port, key, secret, extra: body }) });
   return { ...srv, udpPort: udp, wsUrl: srv.url.replace(/^http/, 'ws') };
 }
 

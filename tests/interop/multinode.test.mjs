@@ -1,0 +1,210 @@
+// multinode.test.mjs — two tribune nodes sharing one real redis-server
+// (Debian's, started here on a free loopback port). A client of a room held
+// by the other node is relayed there: its JoinResponse lists the people on
+// the owner, its answer's candidates carry the owner's media port, and the
+// owner's participants see it arrive and leave. RoomService (livekit-server-
+// sdk) works on either node: reads, and changes forwarded to the owner.
+// Signaling is @livekit/protocol's SignalRequest/SignalResponse over
+// WebSockets with livekit-client 2.23's join request (tests/fixtures).
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
+import { DisconnectReason, LeaveRequest, LeaveRequest_Action, SignalRequest,
+  SignalResponse } from '@livekit/protocol';
+import { after, before, describe, it } from 'node:test';
+import { REPO_ROOT, freePort, startTribune } from './lib/server.mjs';
+import { freeUdpPort } from './lib/turn.mjs';
+import { wsConnect } from './lib/ws.mjs';
+
+const JOIN_REQUEST_B64 = fs.readFileSync(path.join(REPO_ROOT, 'tests', 'fixtures', 'signal',
+  'join_request.b64'), 'utf8').trim();
+const WAIT_MS = 4000;
+const HAS_REDIS = (() => {
+  try { execFileSync('redis-server', ['--version'], { stdio: 'pipe' }); return true; } catch {
+    return false;
+  }
+})();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const cli = (port, ...args) => execFileSync('redis-cli', ['-p', String(port), ...args],
+  { encoding: 'utf8', stdio: 'pipe' }).trim();
+
+async function startRedis(port) {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1',
+    '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  for (let i = 0; i < 50; i++) {
+    try { if (cli(port, 'PING') === 'PONG') return child; } catch { /* not up yet */ }
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new Error('redis-server did not start');
+}
+
+async function startNode(redisPort) {
+  const udp = await freeUdpPort();
+  const srv = await startTribune({ configBody: ({ port, key, secret }) =>
+    `port: ${port}\nbind_addresses: [127.0.0.1]\nkeys:\n  ${key}: ${secret}\n` +
+    `rtc:\n  udp_port: ${udp}\n  tcp_port: 0\n  node_ip: 127.0.0.1\n  use_external_ip: false\n` +
+    `redis:\n  address: 127.0.0.1:${redisPort}\n` });
+  return { ...srv, udp };
+}
+
+async function waitFor(fn, what, logs = [], ms = 8000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    let v;
+    try { v = await fn(); } catch { v = false; }
+    if (v) return v;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}\n` +
+        logs.map((s, i) => `--- node ${i + 1}:\n${s.stderr().slice(-2000)}`).join('\n'));
+    }
+    await sleep(100);
+  }
+}
+
+function decode(msg) {
+  try {
+    return msg.text ? SignalResponse.fromJsonString(msg.data.toString('utf8'),
+      { ignoreUnknownFields: true }) : SignalResponse.fromBinary(msg.data);
+  } catch { return null; }
+}
+
+async function nextSignal(ws, kase, pred = () => true) {
+  const ok = (m) => decode(m)?.message.case === kase && pred(decode(m).message.value);
+  return decode(await ws.next(ok, WAIT_MS, `a '${kase}' message`)).message.value;
+}
+
+async function join(node, identity, room) {
+  const at = new AccessToken(node.key, node.secret, { identity });
+  at.addGrant({ roomJoin: true, room });
+  const url = `ws://127.0.0.1:${node.port}/rtc/v1?access_token=` +
+    `${encodeURIComponent(await at.toJwt())}&join_request=${encodeURIComponent(JOIN_REQUEST_B64)}`;
+  const r = await wsConnect(url, { timeoutMs: WAIT_MS });
+  assert.equal(r.status, 101, `${identity}: HTTP ${r.status} ${r.body ?? ''}`);
+  return { ws: r.ws, join: await nextSignal(r.ws, 'join'), answer: await nextSignal(r.ws, 'answer') };
+}
+
+const nodeId = (redisPort, node) => cli(redisPort, '--raw', 'KEYS', 'tribune:node:*')
+  .split('\n').filter(Boolean).map((k) => k.split(':')[2])
+  .find((id) => cli(redisPort, 'HGET', `tribune:node:${id}`, 'http_port') === String(node.port));
+
+const identities = async (rs, room) => (await rs.listParticipants(room))
+  .map((p) => p.identity).sort();
+
+describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not installed' }, () => {
+  let redisPort;
+  let redis;
+  let a;
+  let b;
+  let idA;
+  let idB;
+  const sockets = [];
+
+  before(async () => {
+    redisPort = await freePort();
+    redis = await startRedis(redisPort);
+    a = await startNode(redisPort);
+    b = await startNode(redisPort);
+    await waitFor(() => (idA = nodeId(redisPort, a)) && (idB = nodeId(redisPort, b)),
+      'both nodes in Redis', [a, b]);
+    await sleep(2500); // a heartbeat: each node's view has the other
+  });
+
+  after(async () => {
+    await Promise.all(sockets.map((ws) => ws.close().catch(() => {})));
+    await a?.stop();
+    await b?.stop();
+    if (redis && redis.exitCode === null) {
+      redis.kill('SIGTERM');
+      await once(redis, 'exit');
+    }
+  });
+
+  it('a client of node 2 joins the room node 1 holds, through a relay', async () => {
+    const ann = await join(a, 'ann', 'mn');
+    sockets.push(ann.ws);
+    await waitFor(() => cli(redisPort, 'GET', 'tribune:room_node:mn') === idA, 'the pin',
+      [a, b]);
+    const bob = await join(b, 'bob', 'mn');
+    sockets.push(bob.ws);
+    assert.deepEqual(bob.join.otherParticipants.map((p) => p.identity), ['ann']);
+    assert.equal(bob.join.room.name, 'mn');
+    // media goes straight to the owner: its port in the answer's candidates
+    assert.match(bob.answer.sdp, new RegExp(`a=candidate:.* 127\\.0\\.0\\.1 ${a.udp} typ host`));
+    assert.doesNotMatch(bob.answer.sdp, new RegExp(` ${b.udp} typ host`));
+    const upd = await nextSignal(ann.ws, 'update',
+      (u) => u.participants.some((p) => p.identity === 'bob'));
+    assert.ok(upd);
+    // the relay carries requests both ways: a ping from bob gets its pong
+    bob.ws.send(new SignalRequest({ message: { case: 'ping', value: 7n } }).toBinary());
+    assert.equal(typeof await nextSignal(bob.ws, 'pong'), 'bigint');
+    assert.match(b.stderr(), new RegExp(`room mn is on node ${idA}: relaying`));
+  });
+
+  it('RoomService reads on either node', async () => {
+    const rsA = new RoomServiceClient(a.url, a.key, a.secret);
+    const rsB = new RoomServiceClient(b.url, b.key, b.secret);
+    assert.deepEqual(await identities(rsA, 'mn'), ['ann', 'bob']);
+    assert.deepEqual(await identities(rsB, 'mn'), ['ann', 'bob']);
+    const p = await rsB.getParticipant('mn', 'bob');
+    assert.equal(p.identity, 'bob');
+    await waitFor(async () => (await rsB.listRooms()).filter((r) => r.name === 'mn').length === 1,
+      'mn in node 2\'s ListRooms (from Redis)', [a, b]);
+    const rooms = await rsB.listRooms(['mn']);
+    assert.equal(rooms[0].numParticipants, 2);
+  });
+
+  it('RoomService changes through the other node reach the owner', async () => {
+    const rsB = new RoomServiceClient(b.url, b.key, b.secret);
+    const ws = sockets[0];
+    const room = await rsB.updateRoomMetadata('mn', 'debate at 8');
+    assert.equal(room.metadata, 'debate at 8');
+    await nextSignal(ws, 'roomUpdate', (u) => u.room?.metadata === 'debate at 8');
+    await rsB.updateParticipant('mn', 'ann', { metadata: 'speaker' });
+    await nextSignal(ws, 'update',
+      (u) => u.participants.some((p) => p.identity === 'ann' && p.metadata === 'speaker'));
+    await assert.rejects(rsB.removeParticipant('mn', 'nobody'), /does not exist/);
+    await rsB.removeParticipant('mn', 'ann');
+    const leave = await nextSignal(ws, 'leave');
+    assert.ok(leave);
+    assert.deepEqual(await identities(rsB, 'mn'), ['bob']);
+  });
+
+  it('a relayed client that leaves is gone on the owner', async () => {
+    const ws = sockets[1];
+    ws.send(new SignalRequest({ message: { case: 'leave', value: new LeaveRequest({
+      reason: DisconnectReason.CLIENT_INITIATED, action: LeaveRequest_Action.DISCONNECT }) } })
+      .toBinary());
+    const rsA = new RoomServiceClient(a.url, a.key, a.secret);
+    await waitFor(async () => (await identities(rsA, 'mn')).length === 0, 'bob gone on node 1',
+      [a, b]);
+  });
+
+  it('CreateRoom and DeleteRoom through either node', async () => {
+    const rsA = new RoomServiceClient(a.url, a.key, a.secret);
+    const rsB = new RoomServiceClient(b.url, b.key, b.secret);
+    await rsB.deleteRoom('mn'); // held by node 1
+    await assert.rejects(rsA.listParticipants('mn'), /does not exist/);
+    // one participant somewhere (a new room goes to the least-loaded node,
+    // so wherever cy's room went); then a new room goes to the other node
+    const c = await join(a, 'cy', 'busy');
+    sockets.push(c.ws);
+    const load = (id) => Number(cli(redisPort, 'HGET', `tribune:node:${id}`, 'participants'));
+    await waitFor(() => load(idA) + load(idB) === 1, 'the loads in Redis', [a, b]);
+    const idle = load(idA) === 0 ? idA : idB;
+    await sleep(2100); // each node has read the loads at its next beat
+    await rsA.createRoom({ name: 'fresh', metadata: 'x' });
+    assert.equal(cli(redisPort, 'GET', 'tribune:room_node:fresh'), idle,
+      `loads: node 1 ${load(idA)}, node 2 ${load(idB)}`);
+    await waitFor(() => cli(redisPort, 'HGET', 'tribune:room:fresh', 'node') === idle,
+      'fresh written by its node', [a, b]);
+    const rsIdle = idle === idA ? rsB : rsA; // and deleted through the other one
+    assert.deepEqual((await rsIdle.listRooms(['fresh'])).map((r) => r.metadata), ['x']);
+    await rsIdle.deleteRoom('fresh');
+    await waitFor(() => cli(redisPort, 'EXISTS', 'tribune:room:fresh') === '0',
+      'fresh gone', [a, b]);
+  });
+});
