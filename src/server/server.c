@@ -17,6 +17,7 @@
 #include "room/registry.h"
 #include "tb_build_config.h"
 #include "state/node_registry.h"
+#include "state/redis_conn.h"
 #include "turn/turn_engine.h"
 #include "util/log.h"
 
@@ -32,6 +33,7 @@ typedef struct tbServer {
     tbSignalHub *hub;
     tbTurnEngine *turn;         /* NULL when turn.enabled is off */
     tbNodeRegistry *node;       /* this node in Redis; NULL without redis.address */
+    int64_t drain_until_ms;     /* SIGTERM with participants here: stop by then (0 = not draining) */
     bool stopping;
 } tbServer;
 
@@ -49,8 +51,18 @@ static void onRoomClosed(void *ctx, const tbRoom *room) {
     tbWebhookRoomFinished(s->api.webhook, room);
 }
 
+static void stop(tbServer *s, const char *why);
+
 static void onSweep(uv_timer_t *t) {
     tbServer *s = t->data;
+    if (s->drain_until_ms) {
+        size_t left = tbRegistryParticipantCount(&s->registry);
+        if (left == 0 || wallClockMs(NULL) >= s->drain_until_ms) {
+            if (left) tbWarn("server", "shutdown_timeout: %zu participant(s) still here", left);
+            stop(s, left ? "drain timed out" : "drained");
+            return;
+        }
+    }
     if (s->hub) tbSignalHubSweep(s->hub, wallClockMs(NULL)); /* unresumed sessions */
     tbApiSweep(&s->api); /* forwarded calls nobody answered */
     tbRegistrySweep(&s->registry, wallClockMs(NULL), onRoomClosed, s);
@@ -75,17 +87,34 @@ static void stop(tbServer *s, const char *why) {
     uv_close((uv_handle_t *)&s->sweep, NULL);
 }
 
+/* SIGTERM on a node sharing Redis with participants still here: drain
+ * (new rooms go to other nodes; the rooms here go on) until everybody has
+ * left or shutdown_timeout has passed. A second signal, SIGINT, or a node
+ * alone stops at once. */
 static void onSignal(uv_signal_t *h, int signum) {
-    stop(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
+    tbServer *s = h->data;
+    const tbConfig *cfg = s->api.config;
+    size_t here = tbRegistryParticipantCount(&s->registry);
+    if (signum == SIGTERM && s->node && !s->drain_until_ms && here > 0 &&
+        cfg->shutdown_timeout > 0) {
+        s->drain_until_ms = wallClockMs(NULL) + (int64_t)cfg->shutdown_timeout * 1000;
+        tbNodeRegistryDrain(s->node);
+        tbInfo("server", "SIGTERM: draining: new rooms go to other nodes; waiting up to %d s "
+                         "for the %zu participant(s) here to leave (SIGTERM again: stop now)",
+               cfg->shutdown_timeout, here);
+        return;
+    }
+    stop(s, signum == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
 static void logStartup(const tbConfig *cfg) {
     tbInfo("server", "tribune %s starting%s", TB_VERSION, cfg->development ? " (dev mode)" : "");
     tbInfo("server", "SRTP backend: %s", TB_SRTP_BACKEND);
     tbInfo("server", "state store: in-memory%s",
-           cfg->redis.address ? " (rooms and participants stay on this node; the node "
-                                "registers in Redis, see docs/redis.md)"
-                              : "");
+           tbRedisConfigured(&cfg->redis)
+               ? " (rooms and participants stay on this node; the node registers in Redis, "
+                 "see docs/redis.md)"
+               : "");
     if (cfg->development && cfg->keys.len > 0)
         tbInfo("server", "API key: %s (dev)", cfg->keys.items[0].key);
     if (cfg->app_dir)
@@ -151,11 +180,11 @@ static void onBus(void *ud, const tbBusMsg *m) {
         tbRelayOnBus(s->hub, m);
 }
 
-/* With redis.address: the node registers in Redis (and keeps serving when
- * Redis is away: the connection retries on its own), and rooms are placed
- * among the nodes sharing it. */
+/* With redis.address or Sentinel: the node registers in Redis (and keeps
+ * serving when Redis is away: the connection retries on its own), and rooms
+ * are placed among the nodes sharing it. */
 static void startNodeRegistry(tbServer *s, const tbConfig *cfg) {
-    if (!cfg->redis.address) return;
+    if (!tbRedisConfigured(&cfg->redis)) return;
     const char *ip = s->hub && s->hub->addrs.len ? s->hub->addrs.ip[0] : NULL;
     s->node = tbNodeRegistryStart(&s->loop, cfg, ip, &s->registry, onBus, s);
     s->api.placement = tbNodeRegistryPlacement(s->node);

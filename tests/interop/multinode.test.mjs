@@ -207,4 +207,29 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
     await waitFor(() => cli(redisPort, 'EXISTS', 'tribune:room:fresh') === '0',
       'fresh gone', [a, b]);
   });
+
+  it('SIGTERM drains a node: new rooms go elsewhere, it stops when its people leave',
+    async () => {
+      const owner = cli(redisPort, 'GET', 'tribune:room_node:busy');
+      const [node, other] = owner === idA ? [a, b] : [b, a];
+      const otherId = owner === idA ? idB : idA;
+      process.kill(node.pid, 'SIGTERM');
+      await waitFor(() => /draining/.test(node.stderr()), 'the drain', [a, b]);
+      await waitFor(() => cli(redisPort, 'HGET', `tribune:node:${owner}`, 'draining') === '1',
+        'draining=1 in Redis', [a, b]);
+      assert.equal(await (await fetch(`${node.url}/`)).text(), 'OK'); // still serving
+      const rs = new RoomServiceClient(node.url, node.key, node.secret);
+      await rs.createRoom({ name: 'after-drain' });
+      assert.equal(cli(redisPort, 'GET', 'tribune:room_node:after-drain'), otherId);
+      assert.equal(node.exited(), null);
+      const ws = sockets[2]; // cy leaves: the node has nobody left and stops
+      ws.send(new SignalRequest({ message: { case: 'leave', value: new LeaveRequest({
+        reason: DisconnectReason.CLIENT_INITIATED, action: LeaveRequest_Action.DISCONNECT }) } })
+        .toBinary());
+      await waitFor(() => node.exited(), 'the drained node to exit', [a, b], 5000);
+      assert.equal(node.exited().code, 0);
+      assert.match(node.stderr(), /drained: shutting down/);
+      assert.equal(cli(redisPort, 'EXISTS', `tribune:node:${owner}`), '0');
+      await new RoomServiceClient(other.url, other.key, other.secret).deleteRoom('after-drain');
+    });
 });
