@@ -5,6 +5,8 @@
 
 #include "api/api.h"
 #include "media/media.h"
+#include "state/node_bus.h"
+#include "state/placement.h"
 #include "turn/turn_engine.h"
 
 void tbApiRoot(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp) {
@@ -15,12 +17,21 @@ void tbApiRoot(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp) {
 
 void tbApiHealthz(tbApi *api, const tbHttpRequest *req, tbHttpResponse *resp) {
     (void)req;
+    /* with redis: "redis" while connected, "redis_unreachable" during an
+     * outage (this node then serves alone) */
+    const char *state = "memory";
+    if (api->placement)
+        state = tbRedisUp(tbPlacementRedis(api->placement)) ? "redis" : "redis_unreachable";
     json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "status", "ok", "version",
                           api->version, "srtp", api->srtp_backend, "uptime_s",
                           (json_int_t)((tbApiNowMs(api) - api->started_ms) / 1000), "rooms",
                           (json_int_t)api->registry->num_rooms, "participants",
                           (json_int_t)tbRegistryParticipantCount(api->registry), "state",
-                          "memory");
+                          state);
+    if (j && api->bus) {
+        json_object_set_new(j, "node_id", json_string(tbNodeBusId(api->bus)));
+        json_object_set_new(j, "draining", json_boolean(tbPlacementDraining(api->placement)));
+    }
     tbHttpRespondJson(resp, 200, j);
 }
 
