@@ -233,3 +233,60 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
       await new RoomServiceClient(other.url, other.key, other.secret).deleteRoom('after-drain');
     });
 });
+
+describe('kill -9 of the node holding a room', { skip: !HAS_REDIS && 'redis-server not installed' },
+  () => {
+    let redisPort;
+    let redis;
+    let a;
+    let b;
+    const sockets = [];
+
+    before(async () => {
+      redisPort = await freePort();
+      redis = await startRedis(redisPort);
+      a = await startNode(redisPort);
+      b = await startNode(redisPort);
+      await waitFor(() => nodeId(redisPort, a) && nodeId(redisPort, b), 'both nodes', [a, b]);
+      await sleep(2500);
+    });
+
+    after(async () => {
+      await Promise.all(sockets.map((ws) => ws.close().catch(() => {})));
+      await a?.stop();
+      await b?.stop();
+      if (redis && redis.exitCode === null) {
+        redis.kill('SIGTERM');
+        await once(redis, 'exit');
+      }
+    });
+
+    it('its relayed clients are closed, its keys expire, the room starts again elsewhere',
+      async () => {
+        const idA = nodeId(redisPort, a);
+        const idB = nodeId(redisPort, b);
+        const ann = await join(b, 'ann', 'k9'); // ties go to the node asked: held by node 2
+        sockets.push(ann.ws);
+        assert.equal(cli(redisPort, 'GET', 'tribune:room_node:k9'), idB);
+        const bob = await join(a, 'bob', 'k9'); // relayed to node 2
+        sockets.push(bob.ws);
+        assert.deepEqual(bob.join.otherParticipants.map((p) => p.identity), ['ann']);
+        process.kill(b.pid, 'SIGKILL');
+        // node 1 sees node 2 gone (its key expires within 10 s) and closes
+        // the relayed client, whose SDK would reconnect
+        const closed = await bob.ws.waitClosed(20000);
+        assert.equal(closed.code, 1001, JSON.stringify(closed));
+        assert.equal(cli(redisPort, 'EXISTS', `tribune:node:${idB}`), '0');
+        await waitFor(() => cli(redisPort, 'EXISTS', 'tribune:participants:k9') === '0' &&
+          cli(redisPort, 'EXISTS', 'tribune:room:k9') === '0', 'the room\'s keys to expire', [a]);
+        const rsA = new RoomServiceClient(a.url, a.key, a.secret);
+        await assert.rejects(rsA.listParticipants('k9'), /does not exist/);
+        assert.ok(!(await rsA.listRooms()).some((r) => r.name === 'k9'));
+        // the next join starts the room again, on the live node, empty
+        const cy = await join(a, 'cy', 'k9');
+        sockets.push(cy.ws);
+        assert.deepEqual(cy.join.otherParticipants, []);
+        assert.equal(cli(redisPort, 'GET', 'tribune:room_node:k9'), idA);
+        assert.deepEqual(await identities(rsA, 'k9'), ['cy']);
+      });
+  });
