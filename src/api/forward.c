@@ -76,7 +76,10 @@ static void onOwner(void *ud, const char *owner) {
     c->sent_ms = tbApiNowMs(api);
     tbBusMsg m = {.kind = TB_BUS_TWIRP_REQ, .id = c->id, .payload = tbSbufData(&c->request),
                   .payload_len = c->request.len};
-    if (tbNodeBusSend(api->bus, owner, &m) != 0) finishHere(c);
+    if (tbNodeBusSend(api->bus, owner, &m) != 0)
+        finishHere(c);
+    else
+        api->metrics->forward_out++;
 }
 
 /* ListRooms: KEYS the node set; ARGV the node key prefix, the node rooms
@@ -180,6 +183,7 @@ bool tbApiForward(tbApi *api, const char *method, const ProtobufCMessage *in,
 
 /* At the owner: serve a forwarded call and send the answer back. */
 static void serveForwarded(tbApi *api, const tbBusMsg *m) {
+    api->metrics->forward_in++;
     tbHttpResponse resp;
     tbHttpResponseInit(&resp, 0);
     serveHere(api, m->payload, m->payload_len, &resp);
@@ -217,6 +221,7 @@ void tbApiSweep(tbApi *api) {
         next = c->next;
         if (!c->sent_ms || now - c->sent_ms < TB_API_FORWARD_MS) continue;
         tbWarn("api", "node %s did not answer a forwarded RoomService call", c->owner);
+        api->metrics->forward_timeouts++;
         tbHttpResponse resp;
         tbHttpResponseInit(&resp, 0);
         tbHttpRespondError(&resp, 503, "unavailable", "the room's node (%s) did not answer",

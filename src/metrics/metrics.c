@@ -162,6 +162,23 @@ void tbMetricsRender(const tbMetrics *m, const tbMetricsSnapshot *s, tbSbuf *o) 
                  (unsigned long long)m->webhook_failed);
     tbSbufPrintf(o, "tribune_webhook_requests_total{result=\"dropped\"} %llu\n",
                  (unsigned long long)m->webhook_dropped);
+    header(o, "tribune_relay_connections_total", "counter",
+           "Signaling connections relayed between nodes (several nodes on one Redis): "
+           "clients of this node whose room is elsewhere (out), clients of other nodes "
+           "whose room is here (in).");
+    tbSbufPrintf(o, "tribune_relay_connections_total{direction=\"out\"} %llu\n",
+                 (unsigned long long)m->relay_out);
+    tbSbufPrintf(o, "tribune_relay_connections_total{direction=\"in\"} %llu\n",
+                 (unsigned long long)m->relay_in);
+    header(o, "tribune_forwarded_calls_total", "counter",
+           "RoomService calls about a room held by another node: forwarded there (out), "
+           "served here for another node (in), unanswered within 5 s (timeout).");
+    tbSbufPrintf(o, "tribune_forwarded_calls_total{result=\"out\"} %llu\n",
+                 (unsigned long long)m->forward_out);
+    tbSbufPrintf(o, "tribune_forwarded_calls_total{result=\"in\"} %llu\n",
+                 (unsigned long long)m->forward_in);
+    tbSbufPrintf(o, "tribune_forwarded_calls_total{result=\"timeout\"} %llu\n",
+                 (unsigned long long)m->forward_timeouts);
     if (s->media) renderMedia(o, s->media);
     if (s->turn) renderTurn(o, s->turn);
     if (s->rss_bytes) {

@@ -36,6 +36,11 @@ typedef struct tbMetrics {
     uint64_t webhook_ok;            /* webhook requests answered 2xx */
     uint64_t webhook_failed;        /* given up after the retries, or refused (4xx) */
     uint64_t webhook_dropped;       /* dropped from a full queue */
+    uint64_t relay_out;             /* clients here relayed to the room's node */
+    uint64_t relay_in;              /* clients of other nodes served here */
+    uint64_t forward_out;           /* RoomService calls forwarded to the room's node */
+    uint64_t forward_in;            /* RoomService calls served for other nodes */
+    uint64_t forward_timeouts;      /* forwarded calls not answered in time (503) */
 } tbMetrics;
 
 /* Gauges and facts read at render time. */

@@ -191,6 +191,7 @@ static void onRouted(void *ud, const char *owner) {
         r->since_ms = tbApiNowMs(r->hub->api);
         tbInfo("signal", "room %s is on node %s: relaying a client's signaling there", r->room,
                owner);
+        r->hub->api->metrics->relay_out++;
         busSend(r->hub, owner, TB_BUS_SIG_OPEN, (uint8_t)(TO_OWNER | (r->v1 ? TB_BUS_V1 : 0)),
                 0, r->id, tbSbufData(&r->request), r->request.len);
     }
@@ -325,6 +326,7 @@ static void backOpen(tbSignalHub *hub, const tbBusMsg *m) {
         busSend(hub, m->from, TB_BUS_SIG_CLOSE, 0, 1008, m->id, why, strlen(why));
         return;
     }
+    hub->api->metrics->relay_in++;
     b->hub = hub;
     b->session = s;
     b->id = m->id;

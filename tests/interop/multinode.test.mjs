@@ -142,6 +142,9 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
     bob.ws.send(new SignalRequest({ message: { case: 'ping', value: 7n } }).toBinary());
     assert.equal(typeof await nextSignal(bob.ws, 'pong'), 'bigint');
     assert.match(b.stderr(), new RegExp(`room mn is on node ${idA}: relaying`));
+    const metrics = async (n) => (await fetch(`${n.url}/metrics`)).text();
+    assert.match(await metrics(b), /tribune_relay_connections_total\{direction="out"\} 1\n/);
+    assert.match(await metrics(a), /tribune_relay_connections_total\{direction="in"\} 1\n/);
   });
 
   it('RoomService reads on either node', async () => {
@@ -170,6 +173,8 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
     await rsB.removeParticipant('mn', 'ann');
     const leave = await nextSignal(ws, 'leave');
     assert.ok(leave);
+    const text = await (await fetch(`${b.url}/metrics`)).text();
+    assert.ok(Number(/tribune_forwarded_calls_total\{result="out"\} (\d+)/.exec(text)[1]) >= 4);
     assert.deepEqual(await identities(rsB, 'mn'), ['bob']);
   });
 
