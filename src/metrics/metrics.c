@@ -34,6 +34,14 @@ static void header(tbSbuf *o, const char *name, const char *type, const char *he
     tbSbufPrintf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* One sample per label value: name{label="values[i]"} counts[i]. */
+static void family(tbSbuf *o, const char *name, const char *label, const char *const *values,
+                   const uint64_t *counts, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        tbSbufPrintf(o, "%s{%s=\"%s\"} %llu\n", name, label, values[i],
+                     (unsigned long long)counts[i]);
+}
+
 static void renderMedia(tbSbuf *o, const tbMediaStats *ms) {
     header(o, "tribune_media_packets_total", "counter", "Media datagrams (UDP, and ICE-TCP frames) by direction.");
     tbSbufPrintf(o, "tribune_media_packets_total{direction=\"in\"} %llu\n",
@@ -142,43 +150,32 @@ void tbMetricsRender(const tbMetrics *m, const tbMetricsSnapshot *s, tbSbuf *o) 
                      tbMetricsTokenResultName(r), (unsigned long long)m->token_results[r]);
     header(o, "tribune_signal_messages_dropped_total", "counter",
            "Signaling frames dropped, by reason.");
-    tbSbufPrintf(o, "tribune_signal_messages_dropped_total{reason=\"undecodable\"} %llu\n",
-                 (unsigned long long)m->signal_bad_messages);
-    tbSbufPrintf(o, "tribune_signal_messages_dropped_total{reason=\"oversize\"} %llu\n",
-                 (unsigned long long)m->signal_oversize);
+    family(o, "tribune_signal_messages_dropped_total", "reason",
+           (const char *[]){"undecodable", "oversize"},
+           (uint64_t[]){m->signal_bad_messages, m->signal_oversize}, 2);
     header(o, "tribune_data_packets_total", "counter",
            "LiveKit DataPackets from participants: forwarded to the room, or dropped "
            "(undecodable, or the sender lacks canPublishData).");
-    tbSbufPrintf(o, "tribune_data_packets_total{result=\"forwarded\"} %llu\n",
-                 (unsigned long long)m->data_forwarded);
-    tbSbufPrintf(o, "tribune_data_packets_total{result=\"dropped\"} %llu\n",
-                 (unsigned long long)m->data_dropped);
+    family(o, "tribune_data_packets_total", "result", (const char *[]){"forwarded", "dropped"},
+           (uint64_t[]){m->data_forwarded, m->data_dropped}, 2);
     header(o, "tribune_webhook_requests_total", "counter",
            "Webhook events per URL: delivered (ok), given up after the retries or refused "
            "(failed), dropped from a full queue (dropped).");
-    tbSbufPrintf(o, "tribune_webhook_requests_total{result=\"ok\"} %llu\n",
-                 (unsigned long long)m->webhook_ok);
-    tbSbufPrintf(o, "tribune_webhook_requests_total{result=\"failed\"} %llu\n",
-                 (unsigned long long)m->webhook_failed);
-    tbSbufPrintf(o, "tribune_webhook_requests_total{result=\"dropped\"} %llu\n",
-                 (unsigned long long)m->webhook_dropped);
+    family(o, "tribune_webhook_requests_total", "result",
+           (const char *[]){"ok", "failed", "dropped"},
+           (uint64_t[]){m->webhook_ok, m->webhook_failed, m->webhook_dropped}, 3);
     header(o, "tribune_relay_connections_total", "counter",
            "Signaling connections relayed between nodes (several nodes on one Redis): "
            "clients of this node whose room is elsewhere (out), clients of other nodes "
            "whose room is here (in).");
-    tbSbufPrintf(o, "tribune_relay_connections_total{direction=\"out\"} %llu\n",
-                 (unsigned long long)m->relay_out);
-    tbSbufPrintf(o, "tribune_relay_connections_total{direction=\"in\"} %llu\n",
-                 (unsigned long long)m->relay_in);
+    family(o, "tribune_relay_connections_total", "direction", (const char *[]){"out", "in"},
+           (uint64_t[]){m->relay_out, m->relay_in}, 2);
     header(o, "tribune_forwarded_calls_total", "counter",
            "RoomService calls about a room held by another node: forwarded there (out), "
            "served here for another node (in), unanswered within 5 s (timeout).");
-    tbSbufPrintf(o, "tribune_forwarded_calls_total{result=\"out\"} %llu\n",
-                 (unsigned long long)m->forward_out);
-    tbSbufPrintf(o, "tribune_forwarded_calls_total{result=\"in\"} %llu\n",
-                 (unsigned long long)m->forward_in);
-    tbSbufPrintf(o, "tribune_forwarded_calls_total{result=\"timeout\"} %llu\n",
-                 (unsigned long long)m->forward_timeouts);
+    family(o, "tribune_forwarded_calls_total", "result",
+           (const char *[]){"out", "in", "timeout"},
+           (uint64_t[]){m->forward_out, m->forward_in, m->forward_timeouts}, 3);
     if (s->media) renderMedia(o, s->media);
     if (s->turn) renderTurn(o, s->turn);
     if (s->rss_bytes) {
