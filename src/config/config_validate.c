@@ -1,7 +1,8 @@
 /* config_validate.c — cross-field checks run once every layer (defaults,
  * YAML, env, flags, key_file) is applied: port ranges and port clashes,
  * embedded TURN requirements, API keys (present, long enough), webhook key,
- * external TURN server credentials, app_dir (a readable directory).
+ * external TURN server credentials, Redis (Sentinel keys, no TLS), app_dir
+ * (a readable directory).
  * Single-value checks (types, ranges, CIDR syntax) happen when a value is
  * set, in config_schema.c. */
 #include <errno.h>
@@ -182,13 +183,26 @@ static int checkTurnServer(const tbExternalTurn *s, size_t i, tbConfigErrors *er
     return bad;
 }
 
+/* Sentinel needs both its keys; TLS cannot be had (hiredis 0.14). */
 static int checkRedis(const tbConfig *c, tbConfigErrors *errs) {
     const tbRedisConfig *r = &c->redis;
+    int bad = 0;
     if (r->sentinel_addresses.len && !r->sentinel_master_name) {
         tbConfigAddError(errs, "`redis.sentinel_addresses` needs `redis.sentinel_master_name`");
-        return 1;
+        bad++;
     }
-    return 0;
+    if (r->sentinel_master_name && !r->sentinel_addresses.len) {
+        tbConfigAddError(errs, "`redis.sentinel_master_name` needs `redis.sentinel_addresses` "
+                               "(the sentinels to ask for the master)");
+        bad++;
+    }
+    if (r->use_tls) {
+        tbConfigAddError(errs, "`redis.use_tls: true` is not supported: Debian 12's hiredis "
+                               "0.14 has no TLS; put Redis on a private network, or reach it "
+                               "through a TLS tunnel such as stunnel, and set `use_tls: false`");
+        bad++;
+    }
+    return bad;
 }
 
 /* app_dir: the directory /app/ serves must exist and be listable. */

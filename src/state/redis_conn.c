@@ -126,18 +126,26 @@ static bool isReadonly(const redisReply *rep) {
            strncmp(rep->str, "READONLY", 8) == 0;
 }
 
+/* Sentinel mode: a master demoted behind our back (a failover we did not
+ * hear of) answers writes with READONLY: leave it, ask again. */
+static void checkReadonly(tbRedis *r, redisAsyncContext *ac, const redisReply *rep) {
+    if (!sentinelMode(r) || !isReadonly(rep) || r->closing || r->ac != ac) return;
+    tbWarn("state", "Redis %s answered READONLY (a replica now): asking Sentinel again",
+           label(r));
+    dropMaster(r); /* in ac's callback: hiredis frees it on return, then onDisconnect */
+}
+
 static void trampoline(redisAsyncContext *ac, void *reply, void *priv) {
     replyBox *b = priv;
     tbRedis *r = b->r;
-    (void)ac;
     b->fn(b->ud, reply); /* reply NULL when the connection went */
     free(b);
-    /* a master demoted behind our back (a failover we did not hear of) */
-    if (sentinelMode(r) && isReadonly(reply) && !r->closing && r->ac == ac) {
-        tbWarn("state", "Redis %s answered READONLY (a replica now): asking Sentinel again",
-               label(r));
-        dropMaster(r);
-    }
+    checkReadonly(r, ac, reply);
+}
+
+/* A command sent without fn: only its READONLY matters. */
+static void onNoReplyFn(redisAsyncContext *ac, void *reply, void *priv) {
+    checkReadonly(priv, ac, reply);
 }
 
 static void setUp(tbRedis *r, bool up) {
@@ -239,6 +247,7 @@ static redisAsyncContext *newContext(tbRedis *r, const char *host, int port, cha
     }
     if (ac->err || redisLibuvAttach(ac, r->loop) != REDIS_OK) {
         snprintf(err, cap, "%s", ac->err ? ac->errstr : "cannot watch its socket");
+        ac->ev.cleanup = NULL; /* a failed attach left no adapter to clean up */
         redisAsyncFree(ac);
         return NULL;
     }
@@ -261,7 +270,7 @@ static void connectMaster(tbRedis *r) {
 /* ---- Sentinel ---------------------------------------------------------- */
 
 static void noteWhy(tbRedis *r, const char *what) {
-    snprintf(r->why, sizeof r->why, "%s:%d: %s", r->shost, r->sport, what);
+    snprintf(r->why, sizeof r->why, "%.100s:%d: %.180s", r->shost, r->sport, what);
 }
 
 /* Every sentinel failed: an outage like a refused connection. */
@@ -334,7 +343,7 @@ static void onSwitch(redisAsyncContext *ac, void *reply, void *priv) {
     tbInfo("state", "Redis master %s switched to %s:%d (sentinel %s:%d): reconnecting", name,
            ip, port, r->shost, r->sport);
     dropMaster(r);
-    if (r->ac == NULL) uv_timer_start(&r->retry, onRetry, 0, 0); /* no back-off for this */
+    if (r->ac == NULL && !r->closing) uv_timer_start(&r->retry, onRetry, 0, 0); /* now */
 }
 
 static void onMasterAddr(redisAsyncContext *ac, void *reply, void *priv) {
@@ -488,8 +497,8 @@ int tbRedisCommandArgv(tbRedis *r, tbRedisReplyFn fn, void *ud, int argc, const 
         b->fn = fn;
         b->ud = ud;
     }
-    if (redisAsyncCommandArgv(r->ac, b ? trampoline : NULL, b, argc, argv, lens) !=
-        REDIS_OK) {
+    if (redisAsyncCommandArgv(r->ac, b ? trampoline : onNoReplyFn, b ? (void *)b : r, argc,
+                              argv, lens) != REDIS_OK) {
         free(b);
         if (fn) fn(ud, NULL);
         return -1;

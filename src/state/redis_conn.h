@@ -8,7 +8,17 @@
  * runs, logging once per outage, and reports every up/down change to
  * on_state (the state store re-registers the node and re-publishes its
  * rooms on "up"). Commands sent while down fail at once (their callback
- * gets NULL). Sentinel and TLS are not handled here yet. */
+ * gets NULL).
+ *
+ * With redis.sentinel_master_name (redis.address is then ignored), every
+ * attempt first asks the sentinels of redis.sentinel_addresses, in order,
+ * for the master's address (SENTINEL get-master-addr-by-name, after AUTH
+ * with redis.sentinel_username / sentinel_password); none answering is an
+ * outage like any other. The node found must say it is a master (ROLE).
+ * When the master connection drops, a sentinel announces +switch-master or
+ * the node answers READONLY, the next attempt asks the sentinels again, so
+ * a failover is followed. TLS is not handled (hiredis 0.14 has none; the
+ * config validator refuses redis.use_tls). */
 #ifndef TB_STATE_REDIS_CONN_H
 #define TB_STATE_REDIS_CONN_H
 
@@ -25,6 +35,8 @@ typedef struct tbRedis tbRedis;
 typedef void (*tbRedisReplyFn)(void *ud, struct redisReply *reply);
 typedef void (*tbRedisStateFn)(void *ud, bool up);
 
+/* Redis is asked for: redis.address or redis.sentinel_master_name is set. */
+bool tbRedisConfigured(const tbRedisConfig *cfg);
 /* Starts connecting (returns at once). NULL only when out of memory or the
  * address is unusable (logged). cfg must outlive the connection. */
 tbRedis *tbRedisNew(uv_loop_t *loop, const tbRedisConfig *cfg, tbRedisStateFn on_state,

@@ -481,6 +481,28 @@ static void test_validate_turn_servers(void **state) {
     assert_error(t, "`webhook.urls` needs `webhook.api_key`");
 }
 
+static void test_validate_redis(void **state) {
+    tbTestCfg *t = *state;
+    assert_int_equal(loadStr(t, "keys: {k: a-secret-of-at-least-32-characters-long}\n"
+                                "redis: {use_tls: true, sentinel_master_name: m}\n"),
+                     0);
+    assert_int_equal(tbConfigValidate(&t->c, &t->e), -1);
+    assert_error(t, "`redis.use_tls: true` is not supported: Debian 12's hiredis 0.14 has no "
+                    "TLS");
+    assert_error(t, "stunnel");
+    assert_error(t, "`redis.sentinel_master_name` needs `redis.sentinel_addresses`");
+}
+
+static void test_validate_redis_sentinel_ok(void **state) {
+    tbTestCfg *t = *state;
+    assert_int_equal(loadStr(t, "keys: {k: a-secret-of-at-least-32-characters-long}\n"
+                                "redis:\n  use_tls: false\n  sentinel_master_name: m\n"
+                                "  sentinel_addresses: [127.0.0.1:26379]\n"),
+                     0);
+    assert_int_equal(tbConfigValidate(&t->c, &t->e), 0);
+    assert_clean(t);
+}
+
 /* ---- print, flags ------------------------------------------------------------ */
 
 static void test_print_roundtrip(void **state) {
@@ -570,6 +592,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_parse_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_cross_field, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_turn_servers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validate_redis, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validate_redis_sentinel_ok, setup, teardown),
         cmocka_unit_test_setup_teardown(test_print_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_cap, setup, teardown),
