@@ -7,8 +7,6 @@
 // Signaling is @livekit/protocol's SignalRequest/SignalResponse over
 // WebSockets with livekit-client 2.23's join request (tests/fixtures).
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
@@ -17,31 +15,12 @@ import { DisconnectReason, LeaveRequest, LeaveRequest_Action, SignalRequest,
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, freePort, startTribune } from './lib/server.mjs';
 import { freeUdpPort } from './lib/turn.mjs';
+import { HAS_REDIS, cli, sleep, startRedis, stopRedis, waitFor } from './lib/redis.mjs';
 import { wsConnect } from './lib/ws.mjs';
 
 const JOIN_REQUEST_B64 = fs.readFileSync(path.join(REPO_ROOT, 'tests', 'fixtures', 'signal',
   'join_request.b64'), 'utf8').trim();
 const WAIT_MS = 4000;
-const HAS_REDIS = (() => {
-  try { execFileSync('redis-server', ['--version'], { stdio: 'pipe' }); return true; } catch {
-    return false;
-  }
-})();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const cli = (port, ...args) => execFileSync('redis-cli', ['-p', String(port), ...args],
-  { encoding: 'utf8', stdio: 'pipe' }).trim();
-
-async function startRedis(port) {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1',
-    '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 50; i++) {
-    try { if (cli(port, 'PING') === 'PONG') return child; } catch { /* not up yet */ }
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error('redis-server did not start');
-}
-
 async function startNode(redisPort) {
   const udp = await freeUdpPort();
   const srv = await startTribune({ configBody: ({ port, key, secret }) =>
@@ -49,20 +28,6 @@ async function startNode(redisPort) {
     `rtc:\n  udp_port: ${udp}\n  tcp_port: 0\n  node_ip: 127.0.0.1\n  use_external_ip: false\n` +
     `redis:\n  address: 127.0.0.1:${redisPort}\n` });
   return { ...srv, udp };
-}
-
-async function waitFor(fn, what, logs = [], ms = 8000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    let v;
-    try { v = await fn(); } catch { v = false; }
-    if (v) return v;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}\n` +
-        logs.map((s, i) => `--- node ${i + 1}:\n${s.stderr().slice(-2000)}`).join('\n'));
-    }
-    await sleep(100);
-  }
 }
 
 function decode(msg) {
@@ -84,7 +49,8 @@ async function join(node, identity, room) {
     `${encodeURIComponent(await at.toJwt())}&join_request=${encodeURIComponent(JOIN_REQUEST_B64)}`;
   const r = await wsConnect(url, { timeoutMs: WAIT_MS });
   assert.equal(r.status, 101, `${identity}: HTTP ${r.status} ${r.body ?? ''}`);
-  return { ws: r.ws, join: await nextSignal(r.ws, 'join'), answer: await nextSignal(r.ws, 'answer') };
+  const joined = await nextSignal(r.ws, 'join');
+  return { ws: r.ws, join: joined, answer: await nextSignal(r.ws, 'answer') };
 }
 
 const nodeId = (redisPort, node) => cli(redisPort, '--raw', 'KEYS', 'tribune:node:*')
@@ -109,7 +75,7 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
     a = await startNode(redisPort);
     b = await startNode(redisPort);
     await waitFor(() => (idA = nodeId(redisPort, a)) && (idB = nodeId(redisPort, b)),
-      'both nodes in Redis', [a, b]);
+      'both nodes in Redis', { servers: [a, b] });
     await sleep(2500); // a heartbeat: each node's view has the other
   });
 
@@ -117,17 +83,14 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
     await Promise.all(sockets.map((ws) => ws.close().catch(() => {})));
     await a?.stop();
     await b?.stop();
-    if (redis && redis.exitCode === null) {
-      redis.kill('SIGTERM');
-      await once(redis, 'exit');
-    }
+    await stopRedis(redis);
   });
 
   it('a client of node 2 joins the room node 1 holds, through a relay', async () => {
     const ann = await join(a, 'ann', 'mn');
     sockets.push(ann.ws);
     await waitFor(() => cli(redisPort, 'GET', 'tribune:room_node:mn') === idA, 'the pin',
-      [a, b]);
+      { servers: [a, b] });
     const bob = await join(b, 'bob', 'mn');
     sockets.push(bob.ws);
     assert.deepEqual(bob.join.otherParticipants.map((p) => p.identity), ['ann']);
@@ -155,7 +118,7 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
     const p = await rsB.getParticipant('mn', 'bob');
     assert.equal(p.identity, 'bob');
     await waitFor(async () => (await rsB.listRooms()).filter((r) => r.name === 'mn').length === 1,
-      'mn in node 2\'s ListRooms (from Redis)', [a, b]);
+      'mn in node 2\'s ListRooms (from Redis)', { servers: [a, b] });
     const rooms = await rsB.listRooms(['mn']);
     assert.equal(rooms[0].numParticipants, 2);
   });
@@ -185,7 +148,7 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
       .toBinary());
     const rsA = new RoomServiceClient(a.url, a.key, a.secret);
     await waitFor(async () => (await identities(rsA, 'mn')).length === 0, 'bob gone on node 1',
-      [a, b]);
+      { servers: [a, b] });
   });
 
   it('CreateRoom and DeleteRoom through either node', async () => {
@@ -198,19 +161,20 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
     const c = await join(a, 'cy', 'busy');
     sockets.push(c.ws);
     const load = (id) => Number(cli(redisPort, 'HGET', `tribune:node:${id}`, 'participants'));
-    await waitFor(() => load(idA) + load(idB) === 1, 'the loads in Redis', [a, b]);
+    await waitFor(() => load(idA) + load(idB) === 1, 'the loads in Redis',
+      { servers: [a, b] });
     const idle = load(idA) === 0 ? idA : idB;
     await sleep(2100); // each node has read the loads at its next beat
     await rsA.createRoom({ name: 'fresh', metadata: 'x' });
     assert.equal(cli(redisPort, 'GET', 'tribune:room_node:fresh'), idle,
       `loads: node 1 ${load(idA)}, node 2 ${load(idB)}`);
     await waitFor(() => cli(redisPort, 'HGET', 'tribune:room:fresh', 'node') === idle,
-      'fresh written by its node', [a, b]);
+      'fresh written by its node', { servers: [a, b] });
     const rsIdle = idle === idA ? rsB : rsA; // and deleted through the other one
     assert.deepEqual((await rsIdle.listRooms(['fresh'])).map((r) => r.metadata), ['x']);
     await rsIdle.deleteRoom('fresh');
     await waitFor(() => cli(redisPort, 'EXISTS', 'tribune:room:fresh') === '0',
-      'fresh gone', [a, b]);
+      'fresh gone', { servers: [a, b] });
   });
 
   it('SIGTERM drains a node: new rooms go elsewhere, it stops when its people leave',
@@ -219,9 +183,9 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
       const [node, other] = owner === idA ? [a, b] : [b, a];
       const otherId = owner === idA ? idB : idA;
       process.kill(node.pid, 'SIGTERM');
-      await waitFor(() => /draining/.test(node.stderr()), 'the drain', [a, b]);
+      await waitFor(() => /draining/.test(node.stderr()), 'the drain', { servers: [a, b] });
       await waitFor(() => cli(redisPort, 'HGET', `tribune:node:${owner}`, 'draining') === '1',
-        'draining=1 in Redis', [a, b]);
+        'draining=1 in Redis', { servers: [a, b] });
       assert.equal(await (await fetch(`${node.url}/`)).text(), 'OK'); // still serving
       const rs = new RoomServiceClient(node.url, node.key, node.secret);
       await rs.createRoom({ name: 'after-drain' });
@@ -231,7 +195,8 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
       ws.send(new SignalRequest({ message: { case: 'leave', value: new LeaveRequest({
         reason: DisconnectReason.CLIENT_INITIATED, action: LeaveRequest_Action.DISCONNECT }) } })
         .toBinary());
-      await waitFor(() => node.exited(), 'the drained node to exit', [a, b], 5000);
+      await waitFor(() => node.exited(), 'the drained node to exit',
+        { servers: [a, b], ms: 5000 });
       assert.equal(node.exited().code, 0);
       assert.match(node.stderr(), /drained: shutting down/);
       assert.equal(cli(redisPort, 'EXISTS', `tribune:node:${owner}`), '0');
@@ -252,7 +217,8 @@ describe('kill -9 of the node holding a room', { skip: !HAS_REDIS && 'redis-serv
       redis = await startRedis(redisPort);
       a = await startNode(redisPort);
       b = await startNode(redisPort);
-      await waitFor(() => nodeId(redisPort, a) && nodeId(redisPort, b), 'both nodes', [a, b]);
+      await waitFor(() => nodeId(redisPort, a) && nodeId(redisPort, b), 'both nodes',
+        { servers: [a, b] });
       await sleep(2500);
     });
 
@@ -260,10 +226,7 @@ describe('kill -9 of the node holding a room', { skip: !HAS_REDIS && 'redis-serv
       await Promise.all(sockets.map((ws) => ws.close().catch(() => {})));
       await a?.stop();
       await b?.stop();
-      if (redis && redis.exitCode === null) {
-        redis.kill('SIGTERM');
-        await once(redis, 'exit');
-      }
+      await stopRedis(redis);
     });
 
     it('its relayed clients are closed, its keys expire, the room starts again elsewhere',
@@ -283,7 +246,8 @@ describe('kill -9 of the node holding a room', { skip: !HAS_REDIS && 'redis-serv
         assert.equal(closed.code, 1001, JSON.stringify(closed));
         assert.equal(cli(redisPort, 'EXISTS', `tribune:node:${idB}`), '0');
         await waitFor(() => cli(redisPort, 'EXISTS', 'tribune:participants:k9') === '0' &&
-          cli(redisPort, 'EXISTS', 'tribune:room:k9') === '0', 'the room\'s keys to expire', [a]);
+          cli(redisPort, 'EXISTS', 'tribune:room:k9') === '0', 'the room\'s keys to expire',
+          { servers: [a] });
         const rsA = new RoomServiceClient(a.url, a.key, a.secret);
         await assert.rejects(rsA.listParticipants('k9'), /does not exist/);
         assert.ok(!(await rsA.listRooms()).some((r) => r.name === 'k9'));

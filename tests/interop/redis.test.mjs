@@ -6,62 +6,16 @@
 // removes its keys on a clean stop. Without `redis` in the config nothing
 // connects to Redis at all.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, defaultConfigBody, freePort, startTribune } from './lib/server.mjs';
+import { HAS_REDIS, cli, sleep, startRedis, stopRedis, waitFor } from './lib/redis.mjs';
 import { wsConnect } from './lib/ws.mjs';
 
 const JOIN_REQUEST_B64 = fs.readFileSync(path.join(REPO_ROOT, 'tests', 'fixtures', 'signal',
   'join_request.b64'), 'utf8').trim();
-
-const HAS_REDIS = (() => {
-  try { execFileSync('redis-server', ['--version'], { stdio: 'pipe' }); return true; } catch {
-    return false;
-  }
-})();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function startRedis(port) {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1',
-    '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  for (let i = 0; i < 50; i++) {
-    try {
-      if (cli(port, 'PING') === 'PONG') return child;
-    } catch { /* not up yet */ }
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error('redis-server did not start');
-}
-
-async function stopRedis(child) {
-  if (!child || child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  await once(child, 'exit');
-}
-
-const cli = (port, ...args) => execFileSync('redis-cli', ['-p', String(port), ...args],
-  { encoding: 'utf8', stdio: 'pipe' }).trim();
-
-// waitFor(fn, what, ms, srv): polls fn until truthy; on a timeout the error
-// carries the end of tribune's log, which is what tells why.
-async function waitFor(fn, what, ms = 8000, srv = null) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    let v;
-    try { v = fn(); } catch { v = false; } // redis-cli while Redis is away
-    if (v) return v;
-    if (Date.now() > deadline) {
-      const log = srv ? `\n--- tribune's log (end):\n${srv.stderr().slice(-3000)}` : '';
-      throw new Error(`timed out waiting for ${what}${log}`);
-    }
-    await sleep(100);
-  }
-}
 
 const nodeKeys = (port) => cli(port, '--raw', 'KEYS', 'tribune:node:*').split('\n')
   .filter(Boolean);
@@ -127,7 +81,7 @@ describe('the node registry in Redis', { skip: !HAS_REDIS && 'redis-server not i
         await rs.createRoom({ name: 'elsewhere' });
         assert.equal(cli(port, 'GET', 'tribune:room_node:elsewhere'), node);
         await waitFor(() => cli(port, 'HGET', 'tribune:room:elsewhere', 'node') === node,
-          'the room taken over', 8000, srv);
+          'the room taken over', { ms: 8000, servers: [srv] });
         // ListRooms on this node lists it once (here and in Redis)
         const names = (await rs.listRooms()).map((x) => x.name).sort();
         assert.deepEqual(names, ['elsewhere', 'redis-room']);
@@ -143,15 +97,16 @@ describe('the node registry in Redis', { skip: !HAS_REDIS && 'redis-server not i
     it('keeps serving without Redis, and registers again when it returns', async () => {
       await stopRedis(redis);
       await waitFor(() => /Redis 127\.0\.0\.1:\d+ unreachable/.test(srv.stderr()),
-        'the outage warning', 8000, srv);
+        'the outage warning', { servers: [srv] });
       const r = await fetch(`${srv.url}/`);
       assert.equal(await r.text(), 'OK');
       const rs = new RoomServiceClient(srv.url, srv.key, srv.secret);
       await rs.createRoom({ name: 'during-outage' }); // made while Redis is away
       redis = await startRedis(port); // an empty Redis: the keys must come back
-      await waitFor(() => nodeKeys(port).length === 1, 'the node key again', 30000, srv);
+      await waitFor(() => nodeKeys(port).length === 1, 'the node key again',
+        { ms: 30000, servers: [srv] });
       await waitFor(() => cli(port, 'EXISTS', 'tribune:room:during-outage') === '1',
-        'the room made during the outage', 8000, srv);
+        'the room made during the outage', { ms: 8000, servers: [srv] });
       assert.match(srv.stderr(), /Redis 127\.0\.0\.1:\d+ is back/);
     });
 
@@ -159,7 +114,7 @@ describe('the node registry in Redis', { skip: !HAS_REDIS && 'redis-server not i
       await srv.stop();
       srv = null;
       await waitFor(() => cli(port, '--raw', 'KEYS', 'tribune:*') === '', 'every key to go',
-        3000);
+        { ms: 3000 });
     });
 
     it('without `redis` in the config, nothing connects to Redis', async () => {

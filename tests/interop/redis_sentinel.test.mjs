@@ -16,6 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { cli, sleep, waitFor } from './lib/redis.mjs';
 import { defaultConfigBody, freePort, startTribune } from './lib/server.mjs';
 
 const HAS_SENTINEL = (() => {
@@ -27,10 +28,6 @@ const HAS_SENTINEL = (() => {
     return false;
   }
 })();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-const cli = (port, ...args) => execFileSync('redis-cli', ['-p', String(port), ...args],
-  { encoding: 'utf8', stdio: 'pipe', timeout: 5000 }).trim();
 
 // Every process started here, killed by its PID in after().
 const children = new Set();
@@ -82,29 +79,14 @@ function startSentinel(dir, port, masterPort) {
   return waitUp(port, spawnChild('redis-sentinel', [conf]), `redis-sentinel :${port}`);
 }
 
-// waitFor(fn, what, ms, srv): polls fn until truthy; on a timeout the error
-// carries the end of tribune's log, which is what tells why.
-async function waitFor(fn, what, ms = 8000, srv = null) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    let v;
-    try { v = fn(); } catch { v = false; } // redis-cli while Redis is away
-    if (v) return v;
-    if (Date.now() > deadline) {
-      const log = srv ? `\n--- tribune's log (end):\n${srv.stderr().slice(-3000)}` : '';
-      throw new Error(`timed out waiting for ${what}${log}`);
-    }
-    await sleep(100);
-  }
-}
-
 const nodeKeys = (port) => cli(port, '--raw', 'KEYS', 'tribune:node:*').split('\n')
   .filter(Boolean);
 // The key of the node srv on the Redis at port (undefined when not there).
 const nodeKeyOf = (port, srv) => nodeKeys(port)
   .find((k) => cli(port, 'HGET', k, 'http_port') === String(srv.port));
 // Log lines arrive through the event loop: poll for them (cli() blocks it).
-const logShows = (srv, re, what) => waitFor(() => re.test(srv.stderr()), what, 8000, srv);
+const logShows = (srv, re, what) => waitFor(() => re.test(srv.stderr()), what,
+  { servers: [srv] });
 const viaSentinel = (port, sport) => new RegExp(`Redis master m at 127\\.0\\.0\\.1:${port} ` +
   `\\(via sentinel 127\\.0\\.0\\.1:${sport}\\)`);
 const masterOf = (sport) => cli(sport, '--raw', 'SENTINEL', 'get-master-addr-by-name', 'm')
@@ -180,7 +162,7 @@ describe('Redis through Sentinel', { skip: !HAS_SENTINEL && 'redis-sentinel not 
       await startSentinel(dir, sport, mport);
       // the sentinel must know the replica before it can promote it
       await waitFor(() => cli(sport, 'SENTINEL', 'replicas', 'm').includes(String(rport)),
-        'the sentinel to see the replica', 15000);
+        'the sentinel to see the replica', { ms: 15000 });
     });
 
     after(async () => {
@@ -191,19 +173,19 @@ describe('Redis through Sentinel', { skip: !HAS_SENTINEL && 'redis-sentinel not 
 
     it('registers on the master Sentinel names, and follows a failover', async () => {
       const srv = await tribune(sentinelConfig([`127.0.0.1:${sport}`]));
-      const key = await waitFor(() => nodeKeyOf(mport, srv), 'the node key on the master', 8000,
-        srv);
+      const key = await waitFor(() => nodeKeyOf(mport, srv), 'the node key on the master',
+        { servers: [srv] });
       assert.match(key, /^tribune:node:ND_\w+$/);
       await logShows(srv, viaSentinel(mport, sport), 'the resolution');
 
       const killed = Date.now();
       await killChild(master, 'SIGKILL');
       await waitFor(() => masterOf(sport) === `127.0.0.1:${rport}`,
-        'Sentinel to promote the replica', 20000, srv);
+        'Sentinel to promote the replica', { ms: 20000, servers: [srv] });
       assert.equal(cli(rport, 'ROLE').split('\n')[0], 'master');
       // a heartbeat newer than the kill can only come from tribune itself
       await waitFor(() => Number(cli(rport, 'HGET', key, 'heartbeat_ms')) > killed,
-        'the node key on the new master', 30000, srv);
+        'the node key on the new master', { ms: 30000, servers: [srv] });
       await logShows(srv, viaSentinel(rport, sport), 'the re-resolution');
       await logShows(srv, new RegExp(`Redis master m at 127\\.0\\.0\\.1:${mport} unreachable`),
         'the outage warning');
@@ -214,13 +196,13 @@ describe('Redis through Sentinel', { skip: !HAS_SENTINEL && 'redis-sentinel not 
       await srv.stop();
       servers.delete(srv);
       await waitFor(() => cli(rport, 'EXISTS', key) === '0', 'a clean stop to remove the key',
-        3000);
+        { ms: 3000 });
     });
 
     it('skips a sentinel that does not answer', async () => {
       const dead = await freePort();
       const srv = await tribune(sentinelConfig([`127.0.0.1:${dead}`, `127.0.0.1:${sport}`]));
-      await waitFor(() => nodeKeyOf(rport, srv), 'the node key', 8000, srv);
+      await waitFor(() => nodeKeyOf(rport, srv), 'the node key', { servers: [srv] });
       await logShows(srv, viaSentinel(rport, sport), 'the resolution');
       assert.doesNotMatch(srv.stderr(), /unreachable/);
       await srv.stop();
@@ -249,7 +231,7 @@ describe('Redis through Sentinel', { skip: !HAS_SENTINEL && 'redis-sentinel not 
         // the fake names the real master first: credentials, then SUBSCRIBE
         const srv = await tribune(sentinelConfig([`127.0.0.1:${fake.port}`],
           '  sentinel_username: sentu\n  sentinel_password: sentpw\n'));
-        await waitFor(() => nodeKeyOf(rport, srv), 'the node key', 8000, srv);
+        await waitFor(() => nodeKeyOf(rport, srv), 'the node key', { servers: [srv] });
         const names = fake.commands.map((c) => c[0].toUpperCase());
         assert.deepEqual(fake.commands[0], ['AUTH', 'sentu', 'sentpw']);
         assert.deepEqual(fake.commands[1], ['SENTINEL', 'get-master-addr-by-name', 'm']);
@@ -282,7 +264,8 @@ describe('Redis through Sentinel', { skip: !HAS_SENTINEL && 'redis-sentinel not 
       const fake = await fakeSentinel(`127.0.0.1:${port}`); // never announces a switch
       try {
         const srv = await tribune(sentinelConfig([`127.0.0.1:${fake.port}`]));
-        const key = await waitFor(() => nodeKeyOf(port, srv), 'the node key', 8000, srv);
+        const key = await waitFor(() => nodeKeyOf(port, srv), 'the node key',
+          { servers: [srv] });
         cli(port, 'REPLICAOF', '127.0.0.1', String(await freePort())); // of nobody
         await logShows(srv, new RegExp(`Redis master m at 127\\.0\\.0\\.1:${port} answered ` +
           'READONLY \\(a replica now\\): asking Sentinel again'), 'the READONLY warning');
@@ -290,7 +273,7 @@ describe('Redis through Sentinel', { skip: !HAS_SENTINEL && 'redis-sentinel not 
         const promoted = Date.now();
         cli(port, 'REPLICAOF', 'NO', 'ONE');
         await waitFor(() => Number(cli(port, 'HGET', key, 'heartbeat_ms')) > promoted,
-          'the node key written again', 20000, srv);
+          'the node key written again', { ms: 20000, servers: [srv] });
         await srv.stop();
         servers.delete(srv);
       } finally {
