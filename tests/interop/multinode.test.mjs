@@ -57,34 +57,44 @@ const nodeId = (redisPort, node) => cli(redisPort, '--raw', 'KEYS', 'tribune:nod
   .split('\n').filter(Boolean).map((k) => k.split(':')[2])
   .find((id) => cli(redisPort, 'HGET', `tribune:node:${id}`, 'http_port') === String(node.port));
 
+/**
+ * A Redis and two nodes on it, both in each other's view; stop() closes the
+ * sockets pushed to `sockets`, then the nodes, then Redis.
+ */
+async function twoNodes() {
+  const c = { redisPort: await freePort(), sockets: [] };
+  c.redis = await startRedis(c.redisPort);
+  c.a = await startNode(c.redisPort);
+  c.b = await startNode(c.redisPort);
+  await waitFor(() => (c.idA = nodeId(c.redisPort, c.a)) && (c.idB = nodeId(c.redisPort, c.b)),
+    'both nodes in Redis', { servers: [c.a, c.b] });
+  await sleep(2500); // a heartbeat: each node's view has the other
+  c.stop = async () => {
+    await Promise.all(c.sockets.map((ws) => ws.close().catch(() => {})));
+    await c.a.stop();
+    await c.b.stop();
+    await stopRedis(c.redis);
+  };
+  return c;
+}
+
 const identities = async (rs, room) => (await rs.listParticipants(room))
   .map((p) => p.identity).sort();
 
 describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not installed' }, () => {
+  let c;
   let redisPort;
-  let redis;
   let a;
   let b;
   let idA;
   let idB;
-  const sockets = [];
+  let sockets;
 
   before(async () => {
-    redisPort = await freePort();
-    redis = await startRedis(redisPort);
-    a = await startNode(redisPort);
-    b = await startNode(redisPort);
-    await waitFor(() => (idA = nodeId(redisPort, a)) && (idB = nodeId(redisPort, b)),
-      'both nodes in Redis', { servers: [a, b] });
-    await sleep(2500); // a heartbeat: each node's view has the other
+    c = await twoNodes();
+    ({ redisPort, a, b, idA, idB, sockets } = c);
   });
-
-  after(async () => {
-    await Promise.all(sockets.map((ws) => ws.close().catch(() => {})));
-    await a?.stop();
-    await b?.stop();
-    await stopRedis(redis);
-  });
+  after(() => c?.stop());
 
   it('a client of node 2 joins the room node 1 holds, through a relay', async () => {
     const ann = await join(a, 'ann', 'mn');
@@ -158,8 +168,8 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
     await assert.rejects(rsA.listParticipants('mn'), /does not exist/);
     // one participant somewhere (a new room goes to the least-loaded node,
     // so wherever cy's room went); then a new room goes to the other node
-    const c = await join(a, 'cy', 'busy');
-    sockets.push(c.ws);
+    const cy = await join(a, 'cy', 'busy');
+    sockets.push(cy.ws);
     const load = (id) => Number(cli(redisPort, 'HGET', `tribune:node:${id}`, 'participants'));
     await waitFor(() => load(idA) + load(idB) === 1, 'the loads in Redis',
       { servers: [a, b] });
@@ -206,33 +216,21 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
 
 describe('kill -9 of the node holding a room', { skip: !HAS_REDIS && 'redis-server not installed' },
   () => {
+    let c;
     let redisPort;
-    let redis;
     let a;
     let b;
-    const sockets = [];
+    let sockets;
 
     before(async () => {
-      redisPort = await freePort();
-      redis = await startRedis(redisPort);
-      a = await startNode(redisPort);
-      b = await startNode(redisPort);
-      await waitFor(() => nodeId(redisPort, a) && nodeId(redisPort, b), 'both nodes',
-        { servers: [a, b] });
-      await sleep(2500);
+      c = await twoNodes();
+      ({ redisPort, a, b, sockets } = c);
     });
-
-    after(async () => {
-      await Promise.all(sockets.map((ws) => ws.close().catch(() => {})));
-      await a?.stop();
-      await b?.stop();
-      await stopRedis(redis);
-    });
+    after(() => c?.stop());
 
     it('its relayed clients are closed, its keys expire, the room starts again elsewhere',
       async () => {
-        const idA = nodeId(redisPort, a);
-        const idB = nodeId(redisPort, b);
+        const { idA, idB } = c;
         const ann = await join(b, 'ann', 'k9'); // ties go to the node asked: held by node 2
         sockets.push(ann.ws);
         assert.equal(cli(redisPort, 'GET', 'tribune:room_node:k9'), idB);
