@@ -27,6 +27,7 @@
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
+#define CONNECT_TIMEOUT_MS 2000  /* a connect to the master */
 #define SENTINEL_TIMEOUT_MS 2000 /* one sentinel's answer, its connect included */
 
 struct tbRedis {
@@ -43,6 +44,7 @@ struct tbRedis {
     void *closed_ud;
     uint64_t backoff_ms;
     uv_timer_t retry;         /* the back-off before the next attempt */
+    uv_timer_t connecting;    /* bounds a connect to the master (CONNECT_TIMEOUT_MS) */
     tbRedisStateFn on_state;
     void *ud;
     tbRedisReplyFn sub_fn;    /* tbRedisSubscribe: every push of this connection */
@@ -206,6 +208,7 @@ static void onSelected(redisAsyncContext *ac, void *reply, void *priv) {
 
 static void onConnect(const redisAsyncContext *ac, int status) {
     tbRedis *r = ac->data;
+    uv_timer_stop(&r->connecting);
     if (status != REDIS_OK) {
         outage(r, ac->errstr);
         r->ac = NULL; /* hiredis frees it after this callback */
@@ -255,6 +258,16 @@ static redisAsyncContext *newContext(tbRedis *r, const char *host, int port, cha
     return ac;
 }
 
+/* A connect that did not finish in time. Also the only way a refused
+ * connect ends: Debian 12's hiredis 0.14 libuv adapter drops the poll
+ * error libuv reports for it, so hiredis never calls onConnect then. */
+static void onConnectTimeout(uv_timer_t *t) {
+    tbRedis *r = t->data;
+    if (r->closing || r->ac == NULL || (r->ac->c.flags & REDIS_CONNECTED)) return;
+    outage(r, "no connection within 2 s (refused, or nothing answers)");
+    if (dropContext(&r->ac)) scheduleRetry(r);
+}
+
 static void connectMaster(tbRedis *r) {
     char err[128];
     r->ac = newContext(r, r->host, r->port, err, sizeof err);
@@ -265,6 +278,7 @@ static void connectMaster(tbRedis *r) {
     }
     redisAsyncSetConnectCallback(r->ac, onConnect);
     redisAsyncSetDisconnectCallback(r->ac, onDisconnect);
+    uv_timer_start(&r->connecting, onConnectTimeout, CONNECT_TIMEOUT_MS, 0);
 }
 
 /* ---- Sentinel ---------------------------------------------------------- */
@@ -472,8 +486,9 @@ tbRedis *tbRedisNew(uv_loop_t *loop, const tbRedisConfig *cfg, tbRedisStateFn on
     }
     uv_timer_init(loop, &r->retry);
     uv_timer_init(loop, &r->deadline);
-    r->retry.data = r->deadline.data = r;
-    r->handles = 2;
+    uv_timer_init(loop, &r->connecting);
+    r->retry.data = r->deadline.data = r->connecting.data = r;
+    r->handles = 3;
     connectNow(r);
     return r;
 }
@@ -535,8 +550,10 @@ void tbRedisClose(tbRedis *r, void (*closed)(void *ud), void *ud) {
     r->closed_ud = ud;
     uv_timer_stop(&r->retry);
     uv_timer_stop(&r->deadline);
+    uv_timer_stop(&r->connecting);
     uv_close((uv_handle_t *)&r->retry, onTimerClosed);
     uv_close((uv_handle_t *)&r->deadline, onTimerClosed);
+    uv_close((uv_handle_t *)&r->connecting, onTimerClosed);
     dropContext(&r->sac); /* connected: its disconnect callback → maybeFree */
     if (r->ac && (r->ac->c.flags & REDIS_CONNECTED))
         redisAsyncDisconnect(r->ac); /* pending commands go out; onDisconnect → maybeFree */

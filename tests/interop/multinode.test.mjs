@@ -114,7 +114,8 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
     // the relay carries requests both ways: a ping from bob gets its pong
     bob.ws.send(new SignalRequest({ message: { case: 'ping', value: 7n } }).toBinary());
     assert.equal(typeof await nextSignal(bob.ws, 'pong'), 'bigint');
-    assert.match(b.stderr(), new RegExp(`room mn is on node ${idA}: relaying`));
+    await waitFor(() => new RegExp(`room mn is on node ${idA}: relaying`).test(b.stderr()),
+      'the relay in node 2\'s log', { servers: [a, b] });
     const metrics = async (n) => (await fetch(`${n.url}/metrics`)).text();
     assert.match(await metrics(b), /tribune_relay_connections_total\{direction="out"\} 1\n/);
     assert.match(await metrics(a), /tribune_relay_connections_total\{direction="in"\} 1\n/);
@@ -208,7 +209,8 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
       await waitFor(() => node.exited(), 'the drained node to exit',
         { servers: [a, b], ms: 5000 });
       assert.equal(node.exited().code, 0);
-      assert.match(node.stderr(), /drained: shutting down/);
+      await waitFor(() => /drained: shutting down/.test(node.stderr()), 'the log line',
+        { servers: [node] });
       assert.equal(cli(redisPort, 'EXISTS', `tribune:node:${owner}`), '0');
       await new RoomServiceClient(other.url, other.key, other.secret).deleteRoom('after-drain');
     });
