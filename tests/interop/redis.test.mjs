@@ -133,3 +133,32 @@ describe('the node registry in Redis', { skip: !HAS_REDIS && 'redis-server not i
       }
     });
   });
+
+describe('Redis unreachable at start', { skip: !HAS_REDIS && 'redis-server not installed' }, () => {
+  it('starts alone with a warning, serves, and registers once Redis is there', async () => {
+    const port = await freePort();
+    const srv = await startTribune({ configBody: ({ port: http, key, secret }) =>
+      defaultConfigBody({ port: http, key, secret,
+        extra: `redis:\n  address: 127.0.0.1:${port}\n` }) });
+    let redis;
+    try {
+      await waitFor(() => /Redis 127\.0\.0\.1:\d+ unreachable/.test(srv.stderr()),
+        'the warning', { servers: [srv] });
+      const health = await (await fetch(`${srv.url}/healthz`)).json();
+      assert.equal(health.state, 'redis_unreachable');
+      const rs = new RoomServiceClient(srv.url, srv.key, srv.secret);
+      await rs.createRoom({ name: 'alone' });
+      assert.deepEqual((await rs.listRooms()).map((r) => r.name), ['alone']);
+      await sleep(2500); // a few refused attempts
+      redis = await startRedis(port);
+      await waitFor(() => nodeKeys(port).length === 1 &&
+        cli(port, 'EXISTS', 'tribune:room:alone') === '1', 'the node and its room in Redis',
+      { ms: 30000, servers: [srv] });
+      await waitFor(async () => (await (await fetch(`${srv.url}/healthz`)).json()).state ===
+        'redis', '/healthz to say redis', { servers: [srv] });
+    } finally {
+      await srv.stop();
+      await stopRedis(redis);
+    }
+  });
+});
