@@ -1,0 +1,31 @@
+/* lg_report.h — the figures of a load-generator run (lg_run.h), as a short
+ * table and as the JSON `make bench` reads. */
+#ifndef LG_REPORT_H
+#define LG_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "lg_run.h"
+
+typedef struct lgReport {
+    unsigned rooms, publishers, subscribers;
+    size_t participants, joined, failed;
+    double window_s;
+    uint64_t sent, expected, received, duplicates, reordered;
+    uint64_t srtp_errors, unmarked, other_room;
+    double loss;                /* 1 - received / expected */
+    double forward_pps;         /* received / window */
+    double latency_us_p50, latency_us_p99, latency_us_max;
+    double jitter_us;           /* mean over streams */
+    double join_ms_p50, join_ms_p99;
+} lgReport;
+
+void lgReportCompute(const lgRun *run, double window_s, lgReport *out);
+void lgReportPrint(const lgReport *r, FILE *f);
+int lgReportWriteJson(const lgReport *r, const char *path);
+/* Everybody joined; every expected packet arrived once, none from another
+ * room, none undecryptable or unmarked. */
+bool lgReportOk(const lgReport *r);
+
+#endif
