@@ -572,22 +572,23 @@ static int attrNumber(sdpParser *ps, char *v, const char *name, uint32_t max, ui
     return 0;
 }
 
+/* (the locals below start at 0: gcc -O3 cannot see that attrNumber sets them) */
 static int attrSctpPort(sdpParser *ps, char *v) {
-    uint32_t port;
+    uint32_t port = 0;
     if (attrNumber(ps, v, "sctp-port", 65535, &port) < 0) return -1;
     if (ps->cur) ps->cur->sctp_port = (uint16_t)port;
     return 0;
 }
 
 static int attrSctpmap(sdpParser *ps, char *v) {
-    uint32_t port;
+    uint32_t port = 0;
     if (attrNumber(ps, v, "sctpmap", 65535, &port) < 0) return -1;
     if (ps->cur) ps->cur->sctp_port = (uint16_t)port;
     return 0;
 }
 
 static int attrMaxMessageSize(sdpParser *ps, char *v) {
-    uint32_t size;
+    uint32_t size = 0;
     if (attrNumber(ps, v, "max-message-size", UINT32_MAX, &size) < 0) return -1;
     if (ps->cur) ps->cur->max_message_size = size;
     return 0;
