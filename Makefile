@@ -3,10 +3,11 @@
 #   make test   install deps (incl. test peers), build, run every suite
 #   make build  build only
 #   make web    bundle the debate room page (web/) into web/dist/, served at /app/
+#   make bench  release build, then the media forwarding benchmark (bench/README.md)
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all build deps test-deps run test clean bench-turn web
+.PHONY: all build deps test-deps run test clean bench bench-turn web
 
 all: build
 
@@ -46,6 +47,16 @@ run: deps
 test: test-deps
 	@$(MAKE) --no-print-directory build
 	@tests/run $(BUILD)
+
+# Media forwarding benchmark: tribune (release build) driven by tribune-load,
+# against a bare UDP relay in the same run; see bench/README.md. Results:
+# bench/results/latest.json
+BENCH_BUILD ?= build-release
+
+bench: test-deps
+	@test -f $(BENCH_BUILD)/build.ninja || meson setup $(BENCH_BUILD) --buildtype=release -Dtests=false
+	@ninja -C $(BENCH_BUILD)
+	@bash bench/bench.sh $(BENCH_BUILD)
 
 # TURN relay benchmark, tribune vs coturn (needs Debian's coturn package);
 # see bench/README.md. Results: bench/results/turn-latest.json

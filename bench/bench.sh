@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
-# bench/bench.sh - media forwarding benchmark (issue 7, work in progress;
-# `make bench` will run it). See bench/README.md.
+# bench/bench.sh - media forwarding benchmark (`make bench`). See
+# bench/README.md.
 #
 #   bash bench/bench.sh [BUILD_DIR]
 #
-# Today it runs the baseline phase only: tribune-baseline-relay (a bare UDP
+# Phases, one after the other, at the same shape (BENCH_PHASES):
+#   tribune-1w   tribune with rtc.workers = 1 pinned to one CPU, driven by
+#                tribune-load (real LiveKit participants: signaling, ICE,
+#                DTLS, SRTP, Opus) pinned to another: the per-core figure
+#   tribune-all  the same with rtc.workers = all CPUs, tribune not pinned
+#   baseline     below
+# Each tribune phase samples tribune's CPU time when tribune-load opens its
+# measured window ("measuring" in its log) and when it closes it
+# ("draining"), so joins and handshakes are left out; packets out are what
+# tribune-load received in the window. The summary, with the ratio of
+# tribune's pps_per_core to the baseline's, is bench/results/latest.json
+# (bench/summary.py).
+#
+# The baseline: tribune-baseline-relay (a bare UDP
 # relay: recvmmsg -> sendmmsg to every subscriber, no crypto, no routing;
 # tools/baseline/udp_relay.c) pinned to one CPU, driven by
 # tribune-baseline-load (tools/baseline/udp_load.c) pinned to another, at
@@ -35,6 +48,9 @@ BUILD=${1:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 RELAY=$BUILD/tools/baseline/tribune-baseline-relay
 LOAD=$BUILD/tools/baseline/tribune-baseline-load
+TRIBUNE=$BUILD/tribune
+TLOAD=$BUILD/tribune-load
+BENCH_SECRET=bench_secret_0123456789_0123456789_abcdef
 
 ROOMS=${BENCH_ROOMS:-10}
 PUBLISHERS=${BENCH_PUBLISHERS:-1}
@@ -50,16 +66,18 @@ PIN=${BENCH_PIN:-1}
 OUTDIR=$ROOT/bench/results
 LOGDIR=$OUTDIR/bench-logs
 BASELINE_OUT=${BENCH_BASELINE_OUT:-$OUTDIR/baseline-latest.json}
+SUMMARY_OUT=${BENCH_OUT:-$OUTDIR/latest.json}
+PHASES=${BENCH_PHASES:-tribune-1w tribune-all baseline}
 START_TIMEOUT_S=5               # a server must say it listens within this
 LOAD_TIMEOUT_S=$((DURATION + 200))  # the load run at most (registration retries included)
 
 for v in ROOMS PUBLISHERS SUBSCRIBERS DURATION SIZE PTIME LOAD_THREADS RECV_TICK SERVER_CPU LOAD_CPU; do
     [[ ${!v} =~ ^[0-9]+$ ]] || { echo "bench: BENCH_$v must be a number, not '${!v}'" >&2; exit 1; }
 done
-for tool in python3 getconf timeout; do
+for tool in python3 getconf timeout curl; do
     command -v "$tool" >/dev/null || { echo "bench: $tool not found" >&2; exit 1; }
 done
-for exe in "$RELAY" "$LOAD"; do
+for exe in "$RELAY" "$LOAD" "$TRIBUNE" "$TLOAD"; do
     [[ -x $exe ]] || { echo "bench: $exe not found; build first (ninja -C $BUILD)" >&2; exit 1; }
 done
 NCPU=$(nproc)
@@ -206,6 +224,79 @@ phase_baseline() {
     return "$rc"
 }
 
+# phase_tribune NAME WORKERS PINNED: tribune (its own config: loopback
+# ports, one key, rtc.workers WORKERS) on SERVER_CPU when PINNED=1, driven
+# by tribune-load on LOAD_CPU. tribune's CPU time is sampled when the load
+# generator opens and closes its window; its RSS before the load (idle) and
+# at its peak.
+phase_tribune() {
+    local name=$1 workers=$2 pinned=$3 pid lpid rc=0 cpu0=0 cpu1=0 t0=0 t1=0 steal0=0 steal1=0
+    local dir=$LOGDIR/$1 log=$LOGDIR/$1-server.log llog=$LOGDIR/$1-load.log idle http udp i
+    mkdir -p "$dir"
+    http=$(free_port)
+    udp=$(free_port)
+    printf '%s\n' "port: $http" "bind_addresses: [127.0.0.1]" "keys:" \
+        "  bench: $BENCH_SECRET" "rtc:" "  udp_port: $udp" "  tcp_port: 0" \
+        "  node_ip: 127.0.0.1" "  use_external_ip: false" "  workers: $workers" \
+        "logging:" "  level: warn" >"$dir/tribune.yaml"
+    if [[ $pinned == 1 ]]; then
+        start_pinned "$SERVER_CPU" "$log" "$TRIBUNE" --config "$dir/tribune.yaml"
+    else
+        "$TRIBUNE" --config "$dir/tribune.yaml" >"$log" 2>&1 </dev/null &
+        STARTED_PID=$!
+        PIDS+=("$STARTED_PID")
+    fi
+    pid=$STARTED_PID
+    for ((i = 0; i < START_TIMEOUT_S * 20; i++)); do
+        curl -fsS "http://127.0.0.1:$http/" >/dev/null 2>&1 && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if ! curl -fsS "http://127.0.0.1:$http/" >/dev/null 2>&1; then
+        echo "bench: tribune did not start:" >&2
+        cat "$log" >&2
+        return 1
+    fi
+    idle=$(rss_kib "$pid")
+    # shellcheck disable=SC2046
+    timeout --kill-after=5 "$LOAD_TIMEOUT_S" $(pin_prefix "$LOAD_CPU") "$TLOAD" \
+        --port "$http" --key bench --secret "$BENCH_SECRET" --rooms "$ROOMS" \
+        --publishers "$PUBLISHERS" --subscribers "$SUBSCRIBERS" --duration "$DURATION" \
+        --json "$LOGDIR/$name-load.json" >"$llog" 2>&1 </dev/null &
+    lpid=$!
+    PIDS+=("$lpid")
+    if wait_log "$llog" 'tribune-load: measuring' "$LOAD_TIMEOUT_S" "$lpid"; then
+        cpu0=$(cpu_seconds "$pid") steal0=$(host_steal_seconds) t0=$(date +%s.%N)
+        wait_log "$llog" 'tribune-load: draining' "$((DURATION + 30))" "$lpid" || true
+        cpu1=$(cpu_seconds "$pid") steal1=$(host_steal_seconds) t1=$(date +%s.%N)
+    fi
+    wait "$lpid" || rc=$?
+    local hwm alive=1
+    hwm=$(hwm_kib "$pid" 2>/dev/null) || { hwm=0; alive=0; }
+    {
+        echo "load_exit=$rc"
+        echo "server_alive=$alive"
+        awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "server_cpu_s=%.3f\n", b - a }'
+        echo "server_rss_kib=$hwm"
+        echo "server_hwm_kib=$hwm"
+        echo "server_idle_rss_kib=$idle"
+        echo "workers=$workers"
+        awk -v a="$t0" -v b="$t1" 'BEGIN { printf "wall_s=%.3f\n", b - a }'
+        awk -v a="$steal0" -v b="$steal1" 'BEGIN { printf "host_steal_s=%.2f\n", b - a }'
+    } >"$LOGDIR/$name.env"
+    stop_pid "$pid"
+    if (( rc != 0 )); then
+        echo "bench: tribune-load failed in $name (exit $rc):" >&2
+        tail -n 20 "$llog" >&2
+    fi
+    return "$rc"
+}
+
+# free_port: a port number nothing on 127.0.0.1 uses now.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # report OUT PHASE...: the table, and OUT as JSON (one object per phase).
 report() {
     local out=$1
@@ -236,7 +327,8 @@ def cpu_model():
         pass
     return platform.machine()
 
-SERVERS = {"baseline": "tribune-baseline-relay"}
+SERVERS = {"baseline": "tribune-baseline-relay", "tribune-1w": "tribune (1 worker)",
+           "tribune-all": "tribune (all workers)"}
 rows = []
 for ph in phases:
     m = env(os.path.join(logdir, ph + ".env"))
@@ -244,6 +336,12 @@ for ph in phases:
         load = json.load(open(os.path.join(logdir, ph + "-load.json")))
     except (OSError, ValueError):
         load = {}
+    if ph.startswith("tribune") and load:
+        # tribune-load's report, in the baseline's terms
+        m["relay_out"] = load.get("received")
+        load = dict(load, duration_s=load.get("window_s", 0), loss_pct=100 * load.get("loss", 0),
+                    size=0, ptime_ms=20, cpu_s=None, threads=1, late_sends=0,
+                    loss=load.get("expected", 0) - load.get("received", 0), send_errors=0)
     pkts_out = m.get("relay_out")
     cpu = m.get("server_cpu_s") or 0
     window = load.get("duration_s") or 0
@@ -256,7 +354,8 @@ for ph in phases:
            "server_cpu_s": cpu, "server_rss_kib": m.get("server_rss_kib"),
            "server_hwm_kib": m.get("server_hwm_kib"), "wall_s": m.get("wall_s"),
            "host_steal_s": m.get("host_steal_s"), "load_exit": m.get("load_exit"),
-           "server_alive": m.get("server_alive") == 1, "load": load}
+           "server_alive": m.get("server_alive") == 1, "load": load,
+           "server_idle_rss_kib": m.get("server_idle_rss_kib")}
     rows.append(row)
 
 meta = {"bench": "media forwarding", "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -277,7 +376,7 @@ def fmt(v, nd=0):
 
 print()
 print(f"media forwarding benchmark  {meta['date']}  {ncpu} CPU(s) ({meta['host']['cpu']}), kernel {meta['host']['kernel']}")
-for r in rows:
+for r in sorted(rows, key=lambda r: not r["load"].get("size")):  # a row with a packet size first
     l = r["load"]
     if l:
         print(f"shape: {l['rooms']} rooms x {l['publishers']} publisher(s) x {l['subscribers']} subscribers, "
@@ -301,7 +400,7 @@ for r in rows:
         print(f"  ^ WARNING: {l.get('loss')} packets lost, {l.get('send_errors')} send errors: the figure is not a clean one")
     if l.get("late_sends", 0) > 0.01 * max(1, l.get("sent", 0)):
         print(f"  ^ WARNING: the load generator sent {l['late_sends']} packets over 1 ms late: it is saturated or was preempted")
-    if l and l.get("cpu_s", 0) > 0.8 * l.get("duration_s", 0) * l.get("threads", 1):
+    if l and (l.get("cpu_s") or 0) > 0.8 * l.get("duration_s", 0) * l.get("threads", 1):
         print(f"  ^ WARNING: the load generator used {l['cpu_s']:.1f} CPU s in {l['duration_s']:g} s: it is the bottleneck")
     wall, steal = r.get("wall_s") or 0, r.get("host_steal_s") or 0
     if wall and steal > 0.05 * wall * int(ncpu):
@@ -313,6 +412,17 @@ PY
 }
 
 STATUS=0
-phase_baseline || STATUS=1
-report "$BASELINE_OUT" baseline || STATUS=1
+RAN=()
+for ph in $PHASES; do
+    case $ph in
+    baseline) phase_baseline || STATUS=1 ;;
+    tribune-1w) phase_tribune tribune-1w 1 1 || STATUS=1 ;;
+    tribune-all) phase_tribune tribune-all "$NCPU" 0 || STATUS=1 ;;
+    *) echo "bench: unknown phase $ph" >&2; exit 1 ;;
+    esac
+    RAN+=("$ph")
+done
+report "$LOGDIR/phases.json" "${RAN[@]}" || STATUS=1
+if [[ " ${RAN[*]} " == *" baseline "* ]]; then cp "$LOGDIR/phases.json" "$BASELINE_OUT"; fi
+python3 "$ROOT/bench/summary.py" "$LOGDIR/phases.json" "$SUMMARY_OUT" || STATUS=1
 exit "$STATUS"
