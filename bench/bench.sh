@@ -227,10 +227,10 @@ phase_baseline() {
 # phase_tribune NAME WORKERS PINNED: tribune (its own config: loopback
 # ports, one key, rtc.workers WORKERS) on SERVER_CPU when PINNED=1, driven
 # by tribune-load on LOAD_CPU. tribune's CPU time is sampled when the load
-# generator opens and closes its window; its RSS before the load (idle) and
-# at its peak.
+# generator opens and closes its window; its RSS before the load (idle), at
+# the end of the window (steady state) and at its peak.
 phase_tribune() {
-    local name=$1 workers=$2 pinned=$3 pid lpid rc=0 cpu0=0 cpu1=0 t0=0 t1=0 steal0=0 steal1=0
+    local name=$1 workers=$2 pinned=$3 pid lpid rc=0 cpu0=0 cpu1=0 t0=0 t1=0 steal0=0 steal1=0 rss=0
     local dir=$LOGDIR/$1 log=$LOGDIR/$1-server.log llog=$LOGDIR/$1-load.log idle http udp i
     mkdir -p "$dir"
     http=$(free_port)
@@ -269,6 +269,7 @@ phase_tribune() {
         cpu0=$(cpu_seconds "$pid") steal0=$(host_steal_seconds) t0=$(date +%s.%N)
         wait_log "$llog" 'tribune-load: draining' "$((DURATION + 30))" "$lpid" || true
         cpu1=$(cpu_seconds "$pid") steal1=$(host_steal_seconds) t1=$(date +%s.%N)
+        rss=$(rss_kib "$pid")   # steady state: everybody in, media flowing
     fi
     wait "$lpid" || rc=$?
     local hwm alive=1
@@ -277,7 +278,7 @@ phase_tribune() {
         echo "load_exit=$rc"
         echo "server_alive=$alive"
         awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "server_cpu_s=%.3f\n", b - a }'
-        echo "server_rss_kib=$hwm"
+        echo "server_rss_kib=$rss"
         echo "server_hwm_kib=$hwm"
         echo "server_idle_rss_kib=$idle"
         echo "workers=$workers"

@@ -27,7 +27,8 @@ def main(src, out):
     res = {"date": doc.get("date"), "host": doc.get("host")}
     if one and one.get("load"):
         load = one["load"]
-        hwm, idle = one.get("server_hwm_kib") or 0, one.get("server_idle_rss_kib") or 0
+        rss, idle = one.get("server_rss_kib") or 0, one.get("server_idle_rss_kib") or 0
+        hwm = one.get("server_hwm_kib") or 0
         n = streams(load)
         res.update({
             "shape": {k: load.get(k) for k in ("rooms", "publishers", "subscribers", "participants")},
@@ -37,9 +38,10 @@ def main(src, out):
             "loss": load.get("loss_pct", 0) / 100,
             "latency_us": {"p50": load["latency_us"]["p50"], "p99": load["latency_us"]["p99"],
                            "max": load["latency_us"]["max"]},
-            "rss_mib": round(hwm / 1024, 2),
+            "rss_mib": round(rss / 1024, 2),
+            "peak_rss_mib": round(hwm / 1024, 2),
             "idle_rss_mib": round(idle / 1024, 2),
-            "rss_per_stream_kib": round((hwm - idle) / n, 2) if n else None,
+            "rss_per_stream_kib": round((rss - idle) / n, 2) if n else None,
             "join_ms": load.get("join_ms"),
         })
     if base:
