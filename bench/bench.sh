@@ -10,6 +10,9 @@
 #                DTLS, SRTP, Opus) pinned to another: the per-core figure
 #   tribune-all  the same with rtc.workers = all CPUs, tribune not pinned
 #   baseline     below
+#   ramp         (only when asked: BENCH_PHASES="ramp") tribune-1w at a
+#                growing fan-out, to the highest held at < 0.1 % loss and
+#                p99 < 5 ms
 # Each tribune phase samples tribune's CPU time when tribune-load opens its
 # measured window ("measuring" in its log) and when it closes it
 # ("draining"), so joins and handshakes are left out; packets out are what
@@ -68,6 +71,8 @@ LOGDIR=$OUTDIR/bench-logs
 BASELINE_OUT=${BENCH_BASELINE_OUT:-$OUTDIR/baseline-latest.json}
 SUMMARY_OUT=${BENCH_OUT:-$OUTDIR/latest.json}
 PHASES=${BENCH_PHASES:-tribune-1w tribune-all baseline}
+RAMP_STEPS=${BENCH_RAMP_STEPS:-20 40 80 160}
+RATE=${BENCH_RATE:-100}
 START_TIMEOUT_S=5               # a server must say it listens within this
 LOAD_TIMEOUT_S=$((DURATION + 200))  # the load run at most (registration retries included)
 
@@ -147,6 +152,9 @@ cpu_seconds() {
 # rss_kib PID / hwm_kib PID: resident set now / at its peak, KiB.
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+# anon_kib PID: the private anonymous part of the RSS (heap, stacks): RSS
+# also counts the pages of shared libraries, shared with other processes.
+anon_kib() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"; }
 
 # host_steal_seconds: CPU time the hypervisor took from this host (all
 # CPUs; /proc/stat). The busy columns there are sampled on the tick and
@@ -231,6 +239,7 @@ phase_baseline() {
 # the end of the window (steady state) and at its peak.
 phase_tribune() {
     local name=$1 workers=$2 pinned=$3 pid lpid rc=0 cpu0=0 cpu1=0 t0=0 t1=0 steal0=0 steal1=0 rss=0
+    local anon=0 idle_anon=0
     local dir=$LOGDIR/$1 log=$LOGDIR/$1-server.log llog=$LOGDIR/$1-load.log idle http udp i
     mkdir -p "$dir"
     http=$(free_port)
@@ -258,11 +267,12 @@ phase_tribune() {
         return 1
     fi
     idle=$(rss_kib "$pid")
+    idle_anon=$(anon_kib "$pid")
     # shellcheck disable=SC2046
     timeout --kill-after=5 "$LOAD_TIMEOUT_S" $(pin_prefix "$LOAD_CPU") "$TLOAD" \
         --port "$http" --key bench --secret "$BENCH_SECRET" --rooms "$ROOMS" \
         --publishers "$PUBLISHERS" --subscribers "$SUBSCRIBERS" --duration "$DURATION" \
-        --json "$LOGDIR/$name-load.json" >"$llog" 2>&1 </dev/null &
+        --rate "$RATE" --json "$LOGDIR/$name-load.json" >"$llog" 2>&1 </dev/null &
     lpid=$!
     PIDS+=("$lpid")
     if wait_log "$llog" 'tribune-load: measuring' "$LOAD_TIMEOUT_S" "$lpid"; then
@@ -270,6 +280,7 @@ phase_tribune() {
         wait_log "$llog" 'tribune-load: draining' "$((DURATION + 30))" "$lpid" || true
         cpu1=$(cpu_seconds "$pid") steal1=$(host_steal_seconds) t1=$(date +%s.%N)
         rss=$(rss_kib "$pid")   # steady state: everybody in, media flowing
+        anon=$(anon_kib "$pid")
     fi
     wait "$lpid" || rc=$?
     local hwm alive=1
@@ -281,6 +292,8 @@ phase_tribune() {
         echo "server_rss_kib=$rss"
         echo "server_hwm_kib=$hwm"
         echo "server_idle_rss_kib=$idle"
+        echo "server_anon_kib=$anon"
+        echo "server_idle_anon_kib=$idle_anon"
         echo "workers=$workers"
         awk -v a="$t0" -v b="$t1" 'BEGIN { printf "wall_s=%.3f\n", b - a }'
         awk -v a="$steal0" -v b="$steal1" 'BEGIN { printf "host_steal_s=%.2f\n", b - a }'
@@ -291,6 +304,24 @@ phase_tribune() {
         tail -n 20 "$llog" >&2
     fi
     return "$rc"
+}
+
+# phase_ramp: tribune (1 worker, pinned) at a growing fan-out, one step per
+# BENCH_RAMP_STEPS value of subscribers per room, until a step loses 0.1 %
+# or more, or its p99 latency reaches 5 ms; the steps ran are appended to
+# RAN (each is a phase "ramp-S" in the table and in latest.json's "ramp").
+phase_ramp() {
+    local s verdict
+    for s in $RAMP_STEPS; do
+        SUBSCRIBERS=$s phase_tribune "ramp-$s" 1 1 || { RAN+=("ramp-$s"); return 1; }
+        RAN+=("ramp-$s")
+        verdict=$(python3 -c 'import json, sys
+l = json.load(open(sys.argv[1]))
+print("held" if l["loss"] < 0.001 and l["latency_us"]["p99"] < 5000 else "over")' \
+            "$LOGDIR/ramp-$s-load.json")
+        echo "bench: ramp: $s subscribers per room: $verdict" >&2
+        [[ $verdict == held ]] || break
+    done
 }
 
 # free_port: a port number nothing on 127.0.0.1 uses now.
@@ -330,6 +361,7 @@ def cpu_model():
 
 SERVERS = {"baseline": "tribune-baseline-relay", "tribune-1w": "tribune (1 worker)",
            "tribune-all": "tribune (all workers)"}
+SERVERS.update({p: f"tribune 1w, {p[5:]} subs/room" for p in phases if p.startswith("ramp-")})
 rows = []
 for ph in phases:
     m = env(os.path.join(logdir, ph + ".env"))
@@ -337,11 +369,11 @@ for ph in phases:
         load = json.load(open(os.path.join(logdir, ph + "-load.json")))
     except (OSError, ValueError):
         load = {}
-    if ph.startswith("tribune") and load:
+    if (ph.startswith("tribune") or ph.startswith("ramp-")) and load:
         # tribune-load's report, in the baseline's terms
         m["relay_out"] = load.get("received")
         load = dict(load, duration_s=load.get("window_s", 0), loss_pct=100 * load.get("loss", 0),
-                    size=0, ptime_ms=20, cpu_s=None, threads=1, late_sends=0,
+                    size=0, ptime_ms=20, cpu_s=load.get("load_cpu_s"), threads=1, late_sends=0,
                     loss=load.get("expected", 0) - load.get("received", 0), send_errors=0)
     pkts_out = m.get("relay_out")
     cpu = m.get("server_cpu_s") or 0
@@ -356,7 +388,9 @@ for ph in phases:
            "server_hwm_kib": m.get("server_hwm_kib"), "wall_s": m.get("wall_s"),
            "host_steal_s": m.get("host_steal_s"), "load_exit": m.get("load_exit"),
            "server_alive": m.get("server_alive") == 1, "load": load,
-           "server_idle_rss_kib": m.get("server_idle_rss_kib")}
+           "server_idle_rss_kib": m.get("server_idle_rss_kib"),
+           "server_anon_kib": m.get("server_anon_kib"),
+           "server_idle_anon_kib": m.get("server_idle_anon_kib")}
     rows.append(row)
 
 meta = {"bench": "media forwarding", "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -419,6 +453,7 @@ for ph in $PHASES; do
     baseline) phase_baseline || STATUS=1 ;;
     tribune-1w) phase_tribune tribune-1w 1 1 || STATUS=1 ;;
     tribune-all) phase_tribune tribune-all "$NCPU" 0 || STATUS=1 ;;
+    ramp) phase_ramp || STATUS=1; continue ;;
     *) echo "bench: unknown phase $ph" >&2; exit 1 ;;
     esac
     RAN+=("$ph")

@@ -130,11 +130,20 @@ static void startJoins(lgMain *m, uint64_t now) {
         lgPeerStart(run->peers[m->started++]);
 }
 
+/* This process's CPU seconds so far (all threads). */
+static double cpuSeconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
+
 static void openWindow(lgMain *m) {
     lgRun *run = &m->run;
     size_t pubs = (size_t)run->opt.rooms * run->opt.publishers;
     for (size_t i = 0; i < pubs; i++) run->pubs[i].window_start = run->pubs[i].next_seq;
     run->measuring = true;
+    run->load_cpu_s = -cpuSeconds();
     setPhase(m, MEASURING, "measuring");
 }
 
@@ -143,6 +152,7 @@ static void closeWindow(lgMain *m) {
     size_t pubs = (size_t)run->opt.rooms * run->opt.publishers;
     for (size_t i = 0; i < pubs; i++) run->pubs[i].window_end = run->pubs[i].next_seq;
     m->window_ns = lgNowNs() - m->phase_ns;
+    run->load_cpu_s += cpuSeconds();
     setPhase(m, DRAINING, "draining");
 }
 

@@ -33,6 +33,7 @@ void lgReportCompute(const lgRun *run, double window_s, lgReport *r) {
     r->participants = run->num_peers;
     r->joined = run->joined, r->failed = run->failed;
     r->window_s = window_s;
+    r->load_cpu_s = run->load_cpu_s;
     size_t streams = 0;
     for (size_t i = 0; i < run->num_peers; i++) {
         const lgPeer *p = run->peers[i];
@@ -78,20 +79,20 @@ void lgReportPrint(const lgReport *r, FILE *f) {
             "forwarded %.0f pkt/s; latency p50 %.0f us, p99 %.0f us, max %.0f us; jitter "
             "%.0f us\n"
             "join (WebSocket to DTLS) p50 %.1f ms, p99 %.1f ms; srtp errors %llu, unmarked "
-            "%llu, from another room %llu\n",
+            "%llu, from another room %llu; load generator CPU %.2f s\n",
             r->rooms, r->publishers, r->subscribers, r->participants, r->joined, r->failed,
             r->window_s, (unsigned long long)r->sent, (unsigned long long)r->expected,
             (unsigned long long)r->received, r->loss * 100, (unsigned long long)r->duplicates,
             (unsigned long long)r->reordered, r->forward_pps, r->latency_us_p50,
             r->latency_us_p99, r->latency_us_max, r->jitter_us, r->join_ms_p50,
             r->join_ms_p99, (unsigned long long)r->srtp_errors,
-            (unsigned long long)r->unmarked, (unsigned long long)r->other_room);
+            (unsigned long long)r->unmarked, (unsigned long long)r->other_room, r->load_cpu_s);
 }
 
 int lgReportWriteJson(const lgReport *r, const char *path) {
     json_t *j = json_pack(
         "{s:i, s:i, s:i, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:f, s:I, s:I, s:f, "
-        "s:{s:f, s:f, s:f}, s:f, s:{s:f, s:f}, s:I, s:I, s:I}",
+        "s:{s:f, s:f, s:f}, s:f, s:{s:f, s:f}, s:I, s:I, s:I, s:f}",
         "rooms", (int)r->rooms, "publishers", (int)r->publishers, "subscribers",
         (int)r->subscribers, "participants", (json_int_t)r->participants, "joined",
         (json_int_t)r->joined, "failed", (json_int_t)r->failed, "window_s", r->window_s,
@@ -101,7 +102,7 @@ int lgReportWriteJson(const lgReport *r, const char *path) {
         "p50", r->latency_us_p50, "p99", r->latency_us_p99, "max", r->latency_us_max,
         "jitter_us", r->jitter_us, "join_ms", "p50", r->join_ms_p50, "p99", r->join_ms_p99,
         "srtp_errors", (json_int_t)r->srtp_errors, "unmarked", (json_int_t)r->unmarked,
-        "other_room", (json_int_t)r->other_room);
+        "other_room", (json_int_t)r->other_room, "load_cpu_s", r->load_cpu_s);
     int rc = j && json_dump_file(j, path, JSON_INDENT(2)) == 0 ? 0 : -1;
     if (rc) fprintf(stderr, "tribune-load: cannot write %s\n", path);
     json_decref(j);

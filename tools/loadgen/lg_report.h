@@ -19,6 +19,7 @@ typedef struct lgReport {
     double latency_us_p50, latency_us_p99, latency_us_max;
     double jitter_us;           /* mean over streams */
     double join_ms_p50, join_ms_p99;
+    double load_cpu_s;          /* the load generator's own CPU over the window */
 } lgReport;
 
 void lgReportCompute(const lgRun *run, double window_s, lgReport *out);

@@ -63,6 +63,7 @@ typedef struct lgRun {
     uint64_t latency_max_ns;
     uint64_t sent, rx_rtp, rx_unmarked, rx_srtp_errors, rx_other_room;
     uint64_t joined, failed;
+    double load_cpu_s;          /* this process's CPU time over the window */
     double *join_ms;            /* WebSocket open → DTLS connected, per peer */
     size_t num_join;
 } lgRun;
