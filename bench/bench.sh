@@ -272,7 +272,7 @@ phase_tribune() {
     timeout --kill-after=5 "$LOAD_TIMEOUT_S" $(pin_prefix "$LOAD_CPU") "$TLOAD" \
         --port "$http" --key bench --secret "$BENCH_SECRET" --rooms "$ROOMS" \
         --publishers "$PUBLISHERS" --subscribers "$SUBSCRIBERS" --duration "$DURATION" \
-        --rate "$RATE" --json "$LOGDIR/$name-load.json" >"$llog" 2>&1 </dev/null &
+        --rate "$RATE" --threads "$LOAD_THREADS" --json "$LOGDIR/$name-load.json" >"$llog" 2>&1 </dev/null &
     lpid=$!
     PIDS+=("$lpid")
     if wait_log "$llog" 'tribune-load: measuring' "$LOAD_TIMEOUT_S" "$lpid"; then

@@ -44,7 +44,7 @@ describe('tribune-load against tribune', { skip: !fs.existsSync(LOAD_BIN) &&
     const json = path.join(dir, 'load.json');
     const r = await run(LOAD_BIN, ['--port', String(srv.port), '--key', srv.key,
       '--secret', srv.secret, '--rooms', '10', '--publishers', '2', '--subscribers', '1',
-      '--duration', '5', '--warmup-ms', '1000', '--json', json, '--check'], 60000);
+      '--duration', '5', '--warmup-ms', '1000', '--threads', '2', '--json', json, '--check'], 60000);
     assert.equal(r.code, 0, `tribune-load exited ${r.code}\n${r.stdout}\n${r.stderr}\n` +
       `--- tribune:\n${srv.stderr().slice(-3000)}`);
     const rep = JSON.parse(fs.readFileSync(json, 'utf8'));

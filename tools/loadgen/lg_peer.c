@@ -93,9 +93,9 @@ lgPeer *lgPeerNew(lgRun *run, lgSignalCtx *sig, size_t index) {
     unsigned slot = (unsigned)(index % per_room);
     p->pub = slot < o->publishers ? (int)(p->room * o->publishers + slot) : -1;
     p->fd = -1;
-    snprintf(p->identity, sizeof p->identity, "%s-%u", p->pub >= 0 ? "pub" : "sub",
-             (unsigned)index);
-    snprintf(p->cid, sizeof p->cid, "lg-track-%u", (unsigned)index);
+    unsigned global = o->room_base * per_room + (unsigned)index; /* unique across threads */
+    snprintf(p->identity, sizeof p->identity, "%s-%u", p->pub >= 0 ? "pub" : "sub", global);
+    snprintf(p->cid, sizeof p->cid, "lg-track-%u", global);
     randomToken(p->ufrag, 9);
     randomToken(p->pwd, 25);
     RAND_bytes((uint8_t *)&p->ssrc, sizeof p->ssrc);
@@ -149,6 +149,14 @@ void lgPeerFree(lgPeer *p) {
 }
 
 lgPeerState lgPeerGetState(const lgPeer *p) { return p->state; }
+
+bool lgPeerReady(const lgPeer *p) {
+    if (p->state == LG_PEER_FAILED) return true; /* settled, if not well */
+    if (p->state != LG_PEER_MEDIA) return false;
+    for (size_t i = 0; i < p->num_streams; i++)
+        if (!p->streams[i].heard) return false;
+    return true;
+}
 const char *lgPeerError(const lgPeer *p) { return p->error; }
 size_t lgPeerNumStreams(const lgPeer *p) { return p->num_streams; }
 
@@ -189,6 +197,7 @@ static void countRtp(lgPeer *p, uint8_t *buf, size_t len, uint64_t now) {
         run->rx_other_room++; /* never from another room: isolation */
         return;
     }
+    st->heard = true;
     const lgPublisher *from = &run->pubs[pub];
     if (!run->measuring || seq < from->window_start || seq >= run->max_seq ||
         (from->window_end && seq >= from->window_end))
@@ -420,7 +429,7 @@ static const lgSignalEvents events = {onResponse, onClosed};
 
 void lgPeerStart(lgPeer *p) {
     char room[96];
-    snprintf(room, sizeof room, "%s-%u", p->run->opt.prefix, p->room);
+    snprintf(room, sizeof room, "%s-%u", p->run->opt.prefix, p->run->opt.room_base + p->room);
     char *token = lgSignalToken(p->run->opt.key, p->run->opt.secret, p->identity, room, 3600);
     p->t_open_ns = lgNowNs();
     p->state = LG_PEER_SIGNALING;

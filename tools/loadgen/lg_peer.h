@@ -36,6 +36,9 @@ void lgPeerTick(lgPeer *p, uint64_t now_ns);
 /* Sends LeaveRequest and closes the signaling. */
 void lgPeerLeave(lgPeer *p);
 lgPeerState lgPeerGetState(const lgPeer *p);
+/* Settled: it failed, or its media runs and every stream it must receive
+ * has brought a packet (so the measured window starts with forwarding up). */
+bool lgPeerReady(const lgPeer *p);
 const char *lgPeerError(const lgPeer *p);      /* why it FAILED, else "" */
 /* Its stream from publisher `pub` (global index), NULL if it has none. */
 const lgStream *lgPeerStream(const lgPeer *p, uint32_t pub);

@@ -7,11 +7,14 @@
 
 #include "lg_peer.h"
 
-static double percentile(const lgRun *run, double q) {
-    if (run->hist_n == 0) return 0;
-    uint64_t want = (uint64_t)(q * (double)run->hist_n), acc = 0;
+/* The q-quantile of the runs' latency histograms together, µs. */
+static double percentile(lgRun *const *runs, size_t n, double q) {
+    uint64_t total = 0, acc = 0;
+    for (size_t i = 0; i < n; i++) total += runs[i]->hist_n;
+    if (total == 0) return 0;
+    uint64_t want = (uint64_t)(q * (double)total);
     for (size_t us = 0; us <= LG_HIST_US; us++) {
-        acc += run->hist[us];
+        for (size_t i = 0; i < n; i++) acc += runs[i]->hist[us];
         if (acc > want) return (double)us;
     }
     return LG_HIST_US;
@@ -26,15 +29,11 @@ static double at(const double *v, size_t n, double q) {
     return n ? v[(size_t)(q * (double)(n - 1) + 0.5)] : 0;
 }
 
-void lgReportCompute(const lgRun *run, double window_s, lgReport *r) {
-    memset(r, 0, sizeof *r);
-    const lgOptions *o = &run->opt;
-    r->rooms = o->rooms, r->publishers = o->publishers, r->subscribers = o->subscribers;
-    r->participants = run->num_peers;
-    r->joined = run->joined, r->failed = run->failed;
-    r->window_s = window_s;
-    r->load_cpu_s = run->load_cpu_s;
+/* Adds one run's counts to r; returns its number of streams. */
+static size_t addRun(const lgRun *run, lgReport *r) {
     size_t streams = 0;
+    r->participants += run->num_peers;
+    r->joined += run->joined, r->failed += run->failed;
     for (size_t i = 0; i < run->num_peers; i++) {
         const lgPeer *p = run->peers[i];
         for (size_t k = 0; k < lgPeerNumStreams(p); k++) {
@@ -49,23 +48,41 @@ void lgReportCompute(const lgRun *run, double window_s, lgReport *r) {
             streams++;
         }
     }
-    size_t pubs = (size_t)o->rooms * o->publishers;
+    size_t pubs = (size_t)run->opt.rooms * run->opt.publishers;
     for (size_t i = 0; i < pubs; i++)
         r->sent += run->pubs[i].window_end - run->pubs[i].window_start;
+    r->srtp_errors += run->rx_srtp_errors, r->unmarked += run->rx_unmarked;
+    r->other_room += run->rx_other_room;
+    r->load_cpu_s += run->load_cpu_s;
+    double max_us = (double)run->latency_max_ns / 1000.0;
+    if (max_us > r->latency_us_max) r->latency_us_max = max_us;
+    return streams;
+}
+
+void lgReportCompute(lgRun *const *runs, size_t n, double window_s, lgReport *r) {
+    memset(r, 0, sizeof *r);
+    const lgOptions *o = &runs[0]->opt;
+    r->publishers = o->publishers, r->subscribers = o->subscribers;
+    r->window_s = window_s;
+    size_t streams = 0, joins = 0;
+    for (size_t i = 0; i < n; i++) {
+        r->rooms += runs[i]->opt.rooms;
+        streams += addRun(runs[i], r);
+        joins += runs[i]->num_join;
+    }
     r->jitter_us = streams ? r->jitter_us / (double)streams : 0;
-    r->srtp_errors = run->rx_srtp_errors, r->unmarked = run->rx_unmarked;
-    r->other_room = run->rx_other_room;
     r->loss = r->expected ? 1.0 - (double)r->received / (double)r->expected : 0;
     r->forward_pps = window_s > 0 ? (double)r->received / window_s : 0;
-    r->latency_us_p50 = percentile(run, 0.50);
-    r->latency_us_p99 = percentile(run, 0.99);
-    r->latency_us_max = (double)run->latency_max_ns / 1000.0;
-    double *j = malloc((run->num_join ? run->num_join : 1) * sizeof *j);
+    r->latency_us_p50 = percentile(runs, n, 0.50);
+    r->latency_us_p99 = percentile(runs, n, 0.99);
+    double *j = malloc((joins ? joins : 1) * sizeof *j);
     if (j) {
-        memcpy(j, run->join_ms, run->num_join * sizeof *j);
-        qsort(j, run->num_join, sizeof *j, cmpDouble);
-        r->join_ms_p50 = at(j, run->num_join, 0.50);
-        r->join_ms_p99 = at(j, run->num_join, 0.99);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t m = 0; m < runs[i]->num_join; m++) j[k++] = runs[i]->join_ms[m];
+        qsort(j, joins, sizeof *j, cmpDouble);
+        r->join_ms_p50 = at(j, joins, 0.50);
+        r->join_ms_p99 = at(j, joins, 0.99);
         free(j);
     }
 }

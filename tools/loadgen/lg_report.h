@@ -22,7 +22,8 @@ typedef struct lgReport {
     double load_cpu_s;          /* the load generator's own CPU over the window */
 } lgReport;
 
-void lgReportCompute(const lgRun *run, double window_s, lgReport *out);
+/* The figures of n runs (one per thread, disjoint rooms) over one window. */
+void lgReportCompute(lgRun *const *runs, size_t n, double window_s, lgReport *out);
 void lgReportPrint(const lgReport *r, FILE *f);
 int lgReportWriteJson(const lgReport *r, const char *path);
 /* Everybody joined; every expected packet arrived once, none from another

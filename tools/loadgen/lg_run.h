@@ -22,6 +22,8 @@ typedef struct lgOptions {
     int port;
     const char *key, *secret;   /* an API key of the server */
     unsigned rooms, publishers, subscribers; /* per room */
+    unsigned room_base;         /* a thread's first room (rooms: how many it has) */
+    unsigned threads;           /* --threads: rooms are dealt out to them */
     unsigned duration_s;        /* measured time, after everybody joined */
     unsigned rate;              /* joins started per second */
     unsigned warmup_ms;         /* after the last join, before measuring */
@@ -40,6 +42,7 @@ typedef struct lgStream {
     uint8_t *seen;              /* bit per seq in [window_start, max_seq) */
     uint32_t received, duplicates, reordered;
     uint32_t last_seq;          /* highest seen, for reordering */
+    bool heard;                 /* a packet arrived, window or not: the stream is up */
     bool any;
     double jitter_us;           /* RFC 3550 §6.4.1 on transit times */
     int64_t last_transit_ns;
