@@ -10,6 +10,9 @@
 //   3. kill -9 of the node that owns a room: its keys expire from Redis, and
 //      the room is created again, empty of the dead node's participants, on
 //      the node the next participant joins through.
+//   4. resume through a relay: bob (on node 2, relayed to node 1) loses his
+//      signaling for 3 s; the SDK resumes through node 2 to his session on
+//      node 1, nobody leaves, and audio flows both ways again.
 // Each tribune is its own process (own HTTP port, own UDP media port,
 // node_ip 127.0.0.1), every process is stopped by its PID in after hooks.
 // A failure message carries the pages' log lines, each node's stderr and
@@ -376,5 +379,89 @@ describe('kill -9 of the node that owns a room', { skip: SKIP }, () => {
         '["bob"]', 'only bob in tribune:participants', 5000);
       const s = await ctx.people.bob.page.evaluate(() => window.state());
       assert.deepEqual(s.remotes, [], `bob sees nobody: ${JSON.stringify(s)}`);
+    }));
+});
+
+/* ---------- 4. the SDK's resume through a relay ---------- */
+
+// bob's signaling goes to node 2, which relays it to node 1 (the room's
+// node). nftables in the test's namespace resets every TCP segment to node
+// 2's HTTP port for 3 s (as resume.test.mjs does to a lone node): bob's
+// WebSocket dies at its next ping and his reconnect attempts fail; then the
+// rule goes, his SDK resumes through node 2 again, node 2 relays it to node
+// 1 again and node 1 resumes bob's session. alice (on node 1) is not cut.
+
+const RELAY_TABLE = `tbmnresume${process.pid}`;
+const nft = (...args) => pexecFile('nft', args, { timeout: 5000 });
+
+describe('resume through a relay: bob\'s signaling to node 2 cut for 3 s', { skip: SKIP },
+  () => {
+  const ctx = { people: {}, nodes: {}, room: `mn-resume-${process.pid}` };
+  before(() => setUp(ctx, ['node1', 'node2']));
+  after(async () => {
+    await nft('delete', 'table', 'inet', RELAY_TABLE).catch(() => {}); // gone already
+    await tearDown(ctx);
+  });
+
+  /** How many times node 2 logged relaying ctx.room's signaling to node 1. */
+  const relays = () => ctx.nodes.node2.stderr().split('\n').filter((l) =>
+    l.includes(`room ${ctx.room} is on node ${ctx.ids.node1}: relaying`)).length;
+
+  it('alice on node 1, bob relayed through node 2: they hear each other',
+    () => explained(ctx, async () => {
+      assert.deepEqual((await join(ctx, 'alice', 'node1')).remotes, []);
+      await waitFor(async () => await pinOf(ctx.redisPort, ctx.room) === ctx.ids.node1,
+        `tribune:room_node:${ctx.room} = node 1 (${ctx.ids.node1})`, 5000);
+      assert.deepEqual((await join(ctx, 'bob', 'node2')).remotes, ['alice']);
+      assert.equal(relays(), 1, 'node 2 relays bob\'s join to node 1');
+      await waitForEvent(ctx.people.bob.page, { type: 'TrackSubscribed', identity: 'alice' },
+        8000);
+      await waitForEvent(ctx.people.alice.page, { type: 'TrackSubscribed', identity: 'bob' },
+        8000);
+      await hearsAll(ctx, 'alice', ['bob']);
+      await hearsAll(ctx, 'bob', ['alice']);
+      ctx.ready = true;
+    }));
+
+  it('bob resumes through node 2: nobody leaves, audio flows both ways again',
+    { timeout: 60000 }, () => explained(ctx, async () => {
+      assert.ok(ctx.ready, 'alice and bob never got together');
+      const { alice, bob } = { alice: ctx.people.alice.page, bob: ctx.people.bob.page };
+      const log1At = ctx.nodes.node1.stderr().length;
+      await nft('add', 'table', 'inet', RELAY_TABLE);
+      await nft('add', 'chain', 'inet', RELAY_TABLE, 'input',
+        '{ type filter hook input priority 0 ; policy accept ; }');
+      await nft('add', 'rule', 'inet', RELAY_TABLE, 'input', 'tcp', 'dport',
+        String(ctx.nodes.node2.port), 'reject', 'with', 'tcp', 'reset');
+      const cut = Date.now();
+      // bob's WebSocket dies at its next ping (5 s); his SDK resumes the
+      // signal alone (SignalReconnecting) or the peer connection too
+      await bob.waitForFunction(() => window.events.some((e) => e.type === 'Reconnecting' ||
+        e.type === 'SignalReconnecting'), null, { timeout: 15000 });
+      const noticed = Date.now() - cut;
+      await sleep(3000); // his attempts fail meanwhile
+      await nft('delete', 'table', 'inet', RELAY_TABLE);
+      const restored = Date.now();
+      await waitForEvent(bob, { type: 'Reconnected' }, 20000);
+      const resumed = Date.now() - restored;
+      const log1 = ctx.nodes.node1.stderr().slice(log1At);
+      assert.match(log1, new RegExp(`bob \\(PA_\\w+\\) resumes in ${ctx.room}`),
+        'node 1 resumes bob\'s session (not a fresh join)');
+      assert.doesNotMatch(ctx.nodes.node1.stderr(), /did not resume/);
+      await waitFor(() => relays() >= 2, 'node 2 relaying bob\'s signaling to node 1 again',
+        3000);
+      const taken = { alice: await hearsAll(ctx, 'alice', ['bob'], 10000),
+        bob: await hearsAll(ctx, 'bob', ['alice'], 10000) };
+      for (const [page, other] of [[alice, 'bob'], [bob, 'alice']]) {
+        const events = await page.evaluate(() => window.events);
+        assert.deepEqual(events.filter((e) => e.type === 'ParticipantDisconnected' &&
+          e.identity === other), [], `${other} never left`);
+        assert.ok(!events.some((e) => e.type === 'Disconnected'), 'no Disconnected');
+      }
+      assert.ok(!(await alice.evaluate(() => window.events)).some((e) =>
+        ['Reconnecting', 'SignalReconnecting'].includes(e.type)), 'alice was not cut');
+      await listsExactly(ctx, ['node1', 'node2'], ['alice', 'bob']);
+      console.log(`# bob noticed the cut after ${noticed} ms, resumed ${resumed} ms after the ` +
+        `rule went; heard again after ${JSON.stringify(taken)} ms`);
     }));
 });
