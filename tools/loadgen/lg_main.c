@@ -72,6 +72,8 @@ static void usage(void) {
             "       [--rooms 1] [--publishers 1] [--subscribers 1] [--duration 10]\n"
             "       [--rate 50] [--warmup-ms 1000] [--prefix lg] [--json FILE] [--check]\n"
             "       [--threads 1]   (whole rooms are dealt out to the threads)\n"
+            "       [--nack-drop PCT] drop PCT %% of first arrivals and NACK them: the\n"
+            "           SFU's retransmissions must fill every gap\n"
             "  --check  exit 1 unless every participant joined and every packet was\n"
             "           received exactly once, from its own room only\n");
 }
@@ -86,8 +88,8 @@ static int parseOptions(int argc, char **argv, lgOptions *o, bool *check) {
         {"secret", 1, 0, 's'},   {"rooms", 1, 0, 'r'},       {"publishers", 1, 0, 'P'},
         {"subscribers", 1, 0, 'S'}, {"duration", 1, 0, 'd'}, {"rate", 1, 0, 'R'},
         {"warmup-ms", 1, 0, 'w'}, {"json", 1, 0, 'j'},       {"prefix", 1, 0, 'x'},
-        {"check", 0, 0, 'c'},    {"threads", 1, 0, 't'},     {"help", 0, 0, '?'},
-        {0, 0, 0, 0},
+        {"check", 0, 0, 'c'},    {"threads", 1, 0, 't'},     {"nack-drop", 1, 0, 'n'},
+        {"help", 0, 0, '?'},     {0, 0, 0, 0},
     };
     *o = (lgOptions){.host = "127.0.0.1", .port = 7880, .rooms = 1, .publishers = 1,
                      .subscribers = 1, .duration_s = 10, .rate = 50, .warmup_ms = 1000,
@@ -109,6 +111,7 @@ static int parseOptions(int argc, char **argv, lgOptions *o, bool *check) {
         case 'x': o->prefix = optarg; break;
         case 'c': *check = true; break;
         case 't': o->threads = (unsigned)atoi(optarg); break;
+        case 'n': o->nack_drop = (unsigned)atoi(optarg); break;
         default: usage(); return -1;
         }
     }
@@ -122,7 +125,8 @@ static int parseOptions(int argc, char **argv, lgOptions *o, bool *check) {
                           : o->rate == 0             ? "--rate must be > 0"
                           : o->threads == 0 || o->threads > LG_MAX_THREADS || o->threads > o->rooms
                               ? "--threads must be 1..16 and at most --rooms"
-                              : NULL;
+                          : o->nack_drop > 50 ? "--nack-drop must be 0..50"
+                                              : NULL;
     if (bad) {
         fprintf(stderr, "tribune-load: %s\n", bad);
         usage();

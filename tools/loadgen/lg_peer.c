@@ -19,6 +19,7 @@
 
 #include "dtls/srtp.h"
 #include "lg_sdp.h"
+#include "rtp/rtcp.h"
 #include "rtp/rtp.h"
 
 #define STUN_RETRY_NS (50 * 1000000ull)      /* checks until one is answered */
@@ -60,6 +61,8 @@ struct lgPeer {
     uint64_t offer_version;
     bool offer_pending;         /* sent, not answered yet */
     bool reoffer;               /* tribune asked for another offer meanwhile */
+    struct lgDrops *drops;      /* --nack-drop: per SSRC received, what was dropped */
+    size_t num_drops;
     lgStream *streams;          /* one per publisher of the room but itself */
     uint32_t *stream_pub;       /* their global publisher indexes */
     size_t num_streams;
@@ -124,6 +127,7 @@ err:
 static void onPollClosed(uv_handle_t *h) {
     lgPeer *p = h->data;
     close(p->fd);
+    free(p->drops);
     for (size_t i = 0; i < p->num_streams; i++) free(p->streams[i].seen);
     free(p->streams);
     free(p->stream_pub);
@@ -142,6 +146,7 @@ void lgPeerFree(lgPeer *p) {
         return;
     }
     if (p->fd >= 0) close(p->fd);
+    free(p->drops);
     for (size_t i = 0; p->streams && i < p->num_streams; i++) free(p->streams[i].seen);
     free(p->streams);
     free(p->stream_pub);
@@ -177,6 +182,8 @@ const lgStream *lgPeerStream(const lgPeer *p, uint32_t pub) {
 }
 
 /* ---- receiving ------------------------------------------------------------- */
+
+static void sendRaw(lgPeer *p, const void *buf, size_t len);
 
 static void countRtp(lgPeer *p, uint8_t *buf, size_t len, uint64_t now) {
     lgRun *run = p->run;
@@ -224,6 +231,46 @@ static void countRtp(lgPeer *p, uint8_t *buf, size_t len, uint64_t now) {
     if ((uint64_t)transit > run->latency_max_ns) run->latency_max_ns = (uint64_t)transit;
 }
 
+/* ---- --nack-drop: loss made here, repaired by the SFU's NACK handling ------ */
+
+typedef struct lgDrops {
+    uint32_t ssrc;              /* a stream tribune sends us */
+    uint8_t dropped[8192];      /* bit per sequence number: dropped once already */
+} lgDrops;
+
+static uint8_t *droppedBits(lgPeer *p, uint32_t ssrc) {
+    for (size_t i = 0; i < p->num_drops; i++)
+        if (p->drops[i].ssrc == ssrc) return p->drops[i].dropped;
+    if (p->num_drops > p->num_streams) return NULL; /* (unknown SSRCs: not dropped) */
+    lgDrops *d = realloc(p->drops, (p->num_drops + 1) * sizeof *d);
+    if (!d) return NULL;
+    p->drops = d;
+    memset(&d[p->num_drops], 0, sizeof *d);
+    d[p->num_drops].ssrc = ssrc;
+    return d[p->num_drops++].dropped;
+}
+
+/* The first arrival of about pct % of the packets is dropped, before
+ * decryption (so the retransmission is not an SRTP replay), and a generic
+ * NACK (RFC 4585) goes back over SRTCP at once. */
+static bool dropForNack(lgPeer *p, const uint8_t *buf, size_t len) {
+    unsigned pct = p->run->opt.nack_drop;
+    if (pct == 0 || len < 12) return false;
+    uint16_t seq = (uint16_t)(buf[2] << 8 | buf[3]);
+    uint32_t ssrc = (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 | (uint32_t)buf[10] << 8 | buf[11];
+    if ((uint32_t)(seq * 2654435761u ^ ssrc) % 100 >= pct) return false;
+    uint8_t *bits = droppedBits(p, ssrc);
+    if (!bits || (bits[seq / 8] & (1u << (seq % 8)))) return false; /* the resend */
+    bits[seq / 8] |= (uint8_t)(1u << (seq % 8));
+    uint8_t nack[64 + TB_SRTP_MAX_OVERHEAD];
+    int n = tbRtcpWriteNack(nack, 64, p->ssrc, ssrc, &seq, 1);
+    size_t nlen = n > 0 ? (size_t)n : 0;
+    if (nlen && tbSrtpProtectRtcp(&p->srtp, nack, &nlen, sizeof nack) == TB_SRTP_OK)
+        sendRaw(p, nack, nlen);
+    p->run->nacks_sent++;
+    return true;
+}
+
 static void onDatagram(lgPeer *p, uint8_t *buf, size_t len, uint64_t now) {
     if (len < 2) return;
     if (buf[0] <= 3) { /* STUN: an answer to our check */
@@ -236,6 +283,7 @@ static void onDatagram(lgPeer *p, uint8_t *buf, size_t len, uint64_t now) {
     } else if (buf[0] >= 128 && buf[0] <= 191 && p->srtp_ready) {
         uint8_t pt = buf[1] & 0x7f;
         if (pt >= 64 && pt <= 95) return; /* RTCP (RFC 5761): not counted */
+        if (dropForNack(p, buf, len)) return;
         countRtp(p, buf, len, now);
     }
 }

@@ -54,6 +54,7 @@ static size_t addRun(const lgRun *run, lgReport *r) {
     r->srtp_errors += run->rx_srtp_errors, r->unmarked += run->rx_unmarked;
     r->other_room += run->rx_other_room;
     r->load_cpu_s += run->load_cpu_s;
+    r->nacks_sent += run->nacks_sent;
     double max_us = (double)run->latency_max_ns / 1000.0;
     if (max_us > r->latency_us_max) r->latency_us_max = max_us;
     return streams;
@@ -109,7 +110,7 @@ void lgReportPrint(const lgReport *r, FILE *f) {
 int lgReportWriteJson(const lgReport *r, const char *path) {
     json_t *j = json_pack(
         "{s:i, s:i, s:i, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:f, s:I, s:I, s:f, "
-        "s:{s:f, s:f, s:f}, s:f, s:{s:f, s:f}, s:I, s:I, s:I, s:f}",
+        "s:{s:f, s:f, s:f}, s:f, s:{s:f, s:f}, s:I, s:I, s:I, s:f, s:I}",
         "rooms", (int)r->rooms, "publishers", (int)r->publishers, "subscribers",
         (int)r->subscribers, "participants", (json_int_t)r->participants, "joined",
         (json_int_t)r->joined, "failed", (json_int_t)r->failed, "window_s", r->window_s,
@@ -119,7 +120,8 @@ int lgReportWriteJson(const lgReport *r, const char *path) {
         "p50", r->latency_us_p50, "p99", r->latency_us_p99, "max", r->latency_us_max,
         "jitter_us", r->jitter_us, "join_ms", "p50", r->join_ms_p50, "p99", r->join_ms_p99,
         "srtp_errors", (json_int_t)r->srtp_errors, "unmarked", (json_int_t)r->unmarked,
-        "other_room", (json_int_t)r->other_room, "load_cpu_s", r->load_cpu_s);
+        "other_room", (json_int_t)r->other_room, "load_cpu_s", r->load_cpu_s, "nacks_sent",
+        (json_int_t)r->nacks_sent);
     int rc = j && json_dump_file(j, path, JSON_INDENT(2)) == 0 ? 0 : -1;
     if (rc) fprintf(stderr, "tribune-load: cannot write %s\n", path);
     json_decref(j);

@@ -20,6 +20,7 @@ typedef struct lgReport {
     double jitter_us;           /* mean over streams */
     double join_ms_p50, join_ms_p99;
     double load_cpu_s;          /* the load generator's own CPU over the window */
+    uint64_t nacks_sent;        /* --nack-drop: packets dropped here and NACKed */
 } lgReport;
 
 /* The figures of n runs (one per thread, disjoint rooms) over one window. */

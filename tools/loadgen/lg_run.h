@@ -24,6 +24,7 @@ typedef struct lgOptions {
     unsigned rooms, publishers, subscribers; /* per room */
     unsigned room_base;         /* a thread's first room (rooms: how many it has) */
     unsigned threads;           /* --threads: rooms are dealt out to them */
+    unsigned nack_drop;         /* --nack-drop: % of first arrivals dropped and NACKed */
     unsigned duration_s;        /* measured time, after everybody joined */
     unsigned rate;              /* joins started per second */
     unsigned warmup_ms;         /* after the last join, before measuring */
@@ -66,6 +67,7 @@ typedef struct lgRun {
     uint64_t latency_max_ns;
     uint64_t sent, rx_rtp, rx_unmarked, rx_srtp_errors, rx_other_room;
     uint64_t joined, failed;
+    uint64_t nacks_sent;        /* --nack-drop */
     double load_cpu_s;          /* this process's CPU time over the window */
     double *join_ms;            /* WebSocket open → DTLS connected, per peer */
     size_t num_join;
