@@ -314,6 +314,7 @@ static void publish(tbRouter *r, const tbMediaCmd *c) {
     u->audio_level_ext = s->audio_level_ext;
     u->mid_ext = s->mid_ext;
     tbSpeakerLevelInit(&u->level, &r->speaker_cfg, 48000);
+    tbNackBufferInit(&u->history, 0, 0); /* (peeked: no throttling of its own) */
     roomFor(r, c->room_id);
     u->next = r->ups;
     r->ups = u;
@@ -340,7 +341,7 @@ static void subscribe(tbRouter *r, const tbMediaCmd *c, int64_t now) {
     tbRtpMungerInit(&d->munger, 48000, (uint16_t)(d->ssrc ^ (uint32_t)now),
                     d->ssrc * 2654435761u);
     tbRtpMungerSetMuted(&d->munger, u->muted);
-    tbNackBufferInit(&d->nack, 100, 3);
+    tbNackMapInit(&d->sent, 100, 3);
     d->next = u->downs;
     u->downs = d;
 }
@@ -408,42 +409,58 @@ static int onStun(tbRouter *r, const tbIceTuple *from, const uint8_t *data, size
     return -1;
 }
 
+/* RED (RFC 2198) goes out as RED to subscribers that took it, else as its
+ * primary Opus payload: the header to write from (*hh) and the payload type.
+ * False when d cannot take the packet. */
+static bool downFormat(const tbUpTrack *u, const tbDownTrack *d, const uint8_t *pkt,
+                       tbRtpHeader *hh, uint8_t *pt) {
+    *pt = d->pt;
+    if (!u->red_pt || hh->pt != u->red_pt) return true;
+    if (d->red_pt) {
+        *pt = d->red_pt;
+        return true;
+    }
+    return tbRtpRedPrimary(pkt, hh) == TB_RTP_OK;
+}
+
+size_t tbRouterDownPacket(tbUpTrack *u, tbDownTrack *d, const uint8_t *pkt, const tbRtpHeader *h,
+                          uint8_t level, bool voice, uint16_t seq, uint32_t ts, bool marker,
+                          uint8_t *buf, size_t cap) {
+    tbRtpHeader hh = *h;
+    uint8_t pt;
+    if (!downFormat(u, d, pkt, &hh, &pt) || cap < TB_SRTP_MAX_OVERHEAD) return 0;
+    tbRtpRewrite rw = {.ssrc = d->ssrc, .pt = pt, .seq = seq, .ts = ts, .set_marker = marker,
+                       .audio_level_id = u->audio_level_ext ? d->audio_level_ext : 0,
+                       .audio_level = level, .voice = voice, .mid_id = d->mid_ext,
+                       .mid_len = d->mid_len, .mid = d->mid};
+    int n = tbRtpWrite(pkt, &hh, &rw, buf, cap - TB_SRTP_MAX_OVERHEAD);
+    if (n <= 0) return 0;
+    size_t len = (size_t)n;
+    if (pt == d->red_pt && d->red_pt && u->pt != d->pt) /* RED blocks name Opus by pt */
+        tbRtpRedRenumber(buf + len - hh.payload_len, hh.payload_len, u->pt, d->pt);
+    return tbSrtpProtect(&d->sub->srtp, buf, &len, cap) == TB_SRTP_OK ? len : 0;
+}
+
 /* Writes one forwarded packet for downtrack d into the UDP batch. */
 static void forwardOne(tbRouter *r, tbUpTrack *u, tbDownTrack *d, const uint8_t *pkt,
                        const tbRtpHeader *h, uint8_t level, bool voice, uint64_t now_us) {
     tbTransport *sub = d->sub;
     const tbIceTuple *to = tbIceLiteSendTuple(&sub->ice);
     if (!sub->srtp_ready || sub->dead || !to) return;
-    /* RED (RFC 2198) goes out as RED to subscribers that took it, else as
-     * its primary Opus payload */
     tbRtpHeader hh = *h;
-    uint8_t pt = d->pt;
-    if (u->red_pt && h->pt == u->red_pt) {
-        if (d->red_pt)
-            pt = d->red_pt;
-        else if (tbRtpRedPrimary(pkt, &hh) != TB_RTP_OK)
-            return;
-    }
-    h = &hh;
+    uint8_t pt;
+    if (!downFormat(u, d, pkt, &hh, &pt)) return; /* before the munger counts it */
     tbRtpMunged m;
     if (tbRtpMungerProcess(&d->munger, h->ssrc, h->seq, h->ts, now_us, &m) != TB_MUNGE_FORWARD)
         return;
-    tbRtpRewrite rw = {.ssrc = d->ssrc, .pt = pt, .seq = m.seq, .ts = m.ts,
-                       .set_marker = m.marker, .audio_level_id = d->audio_level_ext,
-                       .audio_level = level, .voice = voice, .mid_id = d->mid_ext,
-                       .mid_len = d->mid_len, .mid = d->mid};
-    if (!u->audio_level_ext) rw.audio_level_id = 0;
     /* UDP: written straight into the send batch; TCP: framed from the stack */
     uint8_t stackbuf[TB_UDP_MTU];
     bool udp = to->proto == TB_ICE_UDP;
     uint8_t *buf = udp ? tbUdpTxBuffer(r->udp) : stackbuf;
-    int n = tbRtpWrite(pkt, h, &rw, buf, TB_UDP_MTU - TB_SRTP_MAX_OVERHEAD);
-    if (n <= 0) return;
-    size_t len = (size_t)n;
-    if (pt == d->red_pt && d->red_pt && u->pt != d->pt) /* RED blocks name Opus by pt */
-        tbRtpRedRenumber(buf + len - h->payload_len, h->payload_len, u->pt, d->pt);
-    if (tbSrtpProtect(&sub->srtp, buf, &len, TB_UDP_MTU) != TB_SRTP_OK) return;
-    tbNackBufferPut(&d->nack, m.seq, buf, len, now_us / 1000);
+    size_t len = tbRouterDownPacket(u, d, pkt, h, level, voice, m.seq, m.ts, m.marker, buf,
+                                    TB_UDP_MTU);
+    if (len == 0) return;
+    tbNackMapPut(&d->sent, m.seq, h->seq, m.ts, m.marker, now_us / 1000);
     d->packets++;
     d->octets += h->payload_len;
     if (!udp) {
@@ -496,6 +513,7 @@ static void onRtp(tbRouter *r, tbTransport *t, uint8_t *pkt, size_t len, int64_t
     if (!u->muted && u->audio_level_ext)
         tbSpeakerLevelObserve(&u->level, level, h.ts, (uint64_t)now);
     uint64_t now_us = (uint64_t)now * 1000;
+    if (u->downs) tbNackBufferPut(&u->history, h.seq, pkt, len, (uint64_t)now);
     for (tbDownTrack *d = u->downs; d; d = d->next)
         forwardOne(r, u, d, pkt, &h, level, voice, now_us);
 }

@@ -28,7 +28,8 @@ typedef struct tbDownTrack {
     uint8_t pt, red_pt, audio_level_ext, mid_ext;
     tbRtpMunger munger;
     uint64_t packets, octets;   /* sent, for sender reports */
-    tbNackBuffer nack;          /* sent packets (encrypted), for NACKs */
+    tbNackMap sent;             /* what went out under each seq, for NACKs (2 KiB): the
+                                 * packet itself is in the uptrack's history */
     struct tbDownTrack *next;
 } tbDownTrack;
 
@@ -42,6 +43,8 @@ typedef struct tbUpTrack {
     bool muted;
     tbSpeakerLevel level;       /* RFC 6464 levels, windowed and smoothed */
     tbRtpRecvStats stats;       /* for receiver reports */
+    tbNackBuffer history;       /* its packets as received (plaintext), by incoming seq:
+                                 * NACKs of every downtrack are answered from it */
     bool stats_started;
     tbDownTrack *downs;
     struct tbUpTrack *next;
@@ -113,6 +116,13 @@ struct tbRouter {
 
 /* router.c */
 void tbRouterSendTo(tbTransport *t, const uint8_t *data, size_t len);
+/* Downtrack d's copy of uptrack u's packet (pkt/h: as received, plaintext)
+ * under outgoing seq, ts and marker, SRTP-protected into buf (cap bytes).
+ * Its length, or 0 when d does not take it (RED it cannot unwrap) or it
+ * does not fit. Used to forward and to resend on NACK. */
+size_t tbRouterDownPacket(tbUpTrack *u, tbDownTrack *d, const uint8_t *pkt, const tbRtpHeader *h,
+                          uint8_t level, bool voice, uint16_t seq, uint32_t ts, bool marker,
+                          uint8_t *buf, size_t cap);
 
 /* router_data.c */
 void tbRouterDataConnected(tbTransport *t);

@@ -21,25 +21,47 @@ static uint64_t wallUs(void) {
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static tbDownTrack *downBySsrc(tbRouter *r, const tbTransport *sub, uint32_t ssrc) {
+static tbDownTrack *downBySsrc(tbRouter *r, const tbTransport *sub, uint32_t ssrc,
+                               tbUpTrack **up) {
     for (tbUpTrack *u = r->ups; u; u = u->next)
         for (tbDownTrack *d = u->downs; d; d = d->next)
-            if (d->sub == sub && d->ssrc == ssrc) return d;
+            if (d->sub == sub && d->ssrc == ssrc) {
+                *up = u;
+                return d;
+            }
     return NULL;
 }
 
+/* Rebuilds what d sent under one seq from the uptrack's history: the same
+ * bytes as the first time (same seq, timestamp and key: a valid SRTP
+ * resend), so the subscriber cannot tell it from the original. */
+static void resend(tbRouter *r, tbTransport *t, tbUpTrack *u, tbDownTrack *d, uint16_t seq,
+                   int64_t now) {
+    tbNackSent e;
+    const uint8_t *pkt;
+    size_t plen;
+    tbRtpHeader h;
+    if (tbNackMapGet(&d->sent, seq, (uint64_t)now, &e) != TB_NACK_OK ||
+        tbNackBufferPeek(&u->history, e.in_seq, &pkt, &plen) != TB_NACK_OK ||
+        tbRtpParse(pkt, plen, &h) != TB_RTP_OK)
+        return;
+    uint8_t level = TB_RTP_AUDIO_LEVEL_SILENT;
+    bool voice = false;
+    if (u->audio_level_ext) tbRtpGetAudioLevel(pkt, &h, u->audio_level_ext, &level, &voice);
+    uint8_t buf[TB_UDP_MTU];
+    size_t len = tbRouterDownPacket(u, d, pkt, &h, level, voice, e.out_seq, e.out_ts, e.marker,
+                                    buf, sizeof buf);
+    if (len == 0) return;
+    tbRouterSendTo(t, buf, len);
+    r->stats.nack_resent++;
+}
+
 static void onNack(tbRouter *r, tbTransport *t, const tbRtcpFb *fb, int64_t now) {
-    tbDownTrack *d = downBySsrc(r, t, fb->media_ssrc);
+    tbUpTrack *u = NULL;
+    tbDownTrack *d = downBySsrc(r, t, fb->media_ssrc, &u);
     uint16_t seqs[64];
     int n = d ? tbRtcpNackSeqs(fb, seqs, sizeof seqs / sizeof seqs[0]) : 0;
-    for (int i = 0; i < n; i++) {
-        const uint8_t *data;
-        size_t len;
-        if (tbNackBufferGet(&d->nack, seqs[i], (uint64_t)now, &data, &len) == TB_NACK_OK) {
-            tbRouterSendTo(t, data, len); /* the same SRTP packet again: valid */
-            r->stats.nack_resent++;
-        }
-    }
+    for (int i = 0; i < n; i++) resend(r, t, u, d, seqs[i], now);
 }
 
 /* Receive statistics run on the worker's monotonic clock, like arrivals. */

@@ -53,3 +53,43 @@ tbNackResult tbNackBufferGet(tbNackBuffer *nb, uint16_t seq, uint64_t now_ms,
     *len = s->len;
     return TB_NACK_OK;
 }
+
+tbNackResult tbNackBufferPeek(const tbNackBuffer *nb, uint16_t seq, const uint8_t **data,
+                              size_t *len) {
+    const tbNackSlot *s = &nb->slots[seq % TB_NACK_SLOTS];
+    if (s->len == 0 || s->seq != seq || nb->head - s->pos > TB_NACK_ARENA)
+        return TB_NACK_MISSING;
+    *data = nb->arena + s->pos % TB_NACK_ARENA;
+    *len = s->len;
+    return TB_NACK_OK;
+}
+
+void tbNackMapInit(tbNackMap *m, uint32_t min_interval_ms, uint8_t max_resends) {
+    memset(m, 0, sizeof *m);
+    m->min_interval_ms = min_interval_ms;
+    m->max_resends = max_resends;
+}
+
+void tbNackMapPut(tbNackMap *m, uint16_t out_seq, uint16_t in_seq, uint32_t out_ts,
+                  bool marker, uint64_t now_ms) {
+    m->slots[out_seq % TB_NACK_SLOTS] = (tbNackSent){.out_ts = out_ts,
+                                                     .sent_ms = (uint32_t)now_ms,
+                                                     .out_seq = out_seq,
+                                                     .in_seq = in_seq,
+                                                     .marker = marker,
+                                                     .used = true};
+}
+
+tbNackResult tbNackMapGet(tbNackMap *m, uint16_t out_seq, uint64_t now_ms, tbNackSent *out) {
+    tbNackSent *s = &m->slots[out_seq % TB_NACK_SLOTS];
+    if (!s->used || s->out_seq != out_seq)
+        return TB_NACK_MISSING;
+    if (s->resends >= m->max_resends)
+        return TB_NACK_THROTTLED;
+    if (s->resends > 0 && (uint32_t)now_ms - s->sent_ms < m->min_interval_ms)
+        return TB_NACK_THROTTLED;
+    s->resends++;
+    s->sent_ms = (uint32_t)now_ms;
+    *out = *s;
+    return TB_NACK_OK;
+}

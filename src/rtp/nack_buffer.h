@@ -10,8 +10,9 @@
  * ciphertext is valid (same index, same keystream, same plaintext) and
  * saves an encryption; or store the plaintext and protect again.
  *
- * Memory budget (brief: <= 64 KiB RSS per subscribed stream): 16 KiB arena +
- * 128 x 16-byte slots = 18,444 bytes. History: 128 packets = 2.56 s of 20 ms
+ * Memory: 16 KiB arena + 128 x 16-byte slots = 18,444 bytes. The media
+ * router keeps one per published track (its packets as received) and a
+ * 2 KiB tbNackMap per subscriber (below), not one of these per subscriber. History: 128 packets = 2.56 s of 20 ms
  * Opus, or ~1 s when packets average 160 bytes (a 64 kb/s stream) — longer
  * than any useful NACK for audio, since NetEq gives up on a packet after
  * roughly its jitter-buffer delay. Tune with TB_NACK_SLOTS/TB_NACK_ARENA.
@@ -63,5 +64,41 @@ bool tbNackBufferPut(tbNackBuffer *nb, uint16_t seq, const uint8_t *pkt, size_t 
  * ring (valid until the next Put) and the resend is recorded. */
 tbNackResult tbNackBufferGet(tbNackBuffer *nb, uint16_t seq, uint64_t now_ms,
                              const uint8_t **data, size_t *len);
+/* The packet stored under `seq`, without throttling or recording anything
+ * (a history shared by several outgoing streams: see tbNackMap). */
+tbNackResult tbNackBufferPeek(const tbNackBuffer *nb, uint16_t seq, const uint8_t **data,
+                              size_t *len);
+
+/* ---- a shared history ------------------------------------------------------
+ * An SFU sends one incoming stream to many subscribers, each with its own
+ * sequence numbers and timestamps. Rather than a tbNackBuffer per
+ * subscriber (18 KiB each), the incoming packets are kept once, in the
+ * publisher's tbNackBuffer under their incoming seq, and each subscriber
+ * keeps a tbNackMap (2 KiB): for each outgoing seq it sent, the incoming seq
+ * and the outgoing timestamp and marker, so a NACKed packet can be rebuilt,
+ * with the same throttling as tbNackBuffer. */
+
+typedef struct tbNackSent {
+    uint32_t out_ts;          /* outgoing RTP timestamp */
+    uint32_t sent_ms;         /* last (re)transmission, ms (mod 2^32) */
+    uint16_t out_seq;
+    uint16_t in_seq;          /* where the packet is in the shared history */
+    uint8_t resends;
+    bool marker;
+    bool used;                /* the slot holds a packet */
+} tbNackSent;
+
+typedef struct tbNackMap {
+    uint32_t min_interval_ms;
+    uint8_t max_resends;
+    tbNackSent slots[TB_NACK_SLOTS];
+} tbNackMap;
+
+void tbNackMapInit(tbNackMap *m, uint32_t min_interval_ms, uint8_t max_resends);
+void tbNackMapPut(tbNackMap *m, uint16_t out_seq, uint16_t in_seq, uint32_t out_ts,
+                  bool marker, uint64_t now_ms);
+/* On TB_NACK_OK, *out is what was sent under out_seq and the resend is
+ * recorded. */
+tbNackResult tbNackMapGet(tbNackMap *m, uint16_t out_seq, uint64_t now_ms, tbNackSent *out);
 
 #endif

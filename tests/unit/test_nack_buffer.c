@@ -1,7 +1,8 @@
 /* test_nack_buffer.c — unit tests for src/rtp/nack_buffer.c: packets come
  * back byte for byte by outgoing seq, slot reuse and arena wraparound make
  * old ones MISSING (never stale bytes), resends are throttled, seq wraps,
- * and the struct stays within the per-stream memory budget. */
+ * the struct stays within the per-stream memory budget; and the shared
+ * history's parts: Peek, and the per-subscriber tbNackMap. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -146,8 +147,54 @@ static void testBudget(void **state) {
     assert_true(sizeof(tbNackBuffer) >= TB_NACK_ARENA);
 }
 
+/* Peek: the same bytes as Get, any number of times, never throttled, and
+ * MISSING exactly where Get is. */
+static void testPeek(void **state) {
+    (void)state;
+    tbNackBufferInit(&nb, 0, 0);
+    for (uint16_t s = 65530; s != 6; s++) put(&nb, s, 120, 0);
+    uint8_t want[120];
+    for (int round = 0; round < 5; round++) {
+        const uint8_t *d;
+        size_t n;
+        fill(want, sizeof want, 65535);
+        assert_int_equal(tbNackBufferPeek(&nb, 65535, &d, &n), TB_NACK_OK);
+        assert_int_equal(n, 120);
+        assert_memory_equal(d, want, n);
+        assert_int_equal(tbNackBufferPeek(&nb, 6, &d, &n), TB_NACK_MISSING);
+    }
+}
+
+static tbNackMap map;
+
+/* The outgoing map of a shared history: what was sent under an outgoing seq
+ * comes back (incoming seq, timestamp, marker), slot reuse makes older
+ * ones MISSING, and resends are throttled as in tbNackBuffer. */
+static void testMap(void **state) {
+    (void)state;
+    tbNackMapInit(&map, 100, 2);
+    for (uint16_t out = 1000; out < 1010; out++)
+        tbNackMapPut(&map, out, (uint16_t)(out + 5000), out * 960u, out == 1003, 0);
+    tbNackSent e;
+    assert_int_equal(tbNackMapGet(&map, 1003, 0, &e), TB_NACK_OK);
+    assert_int_equal(e.out_seq, 1003);
+    assert_int_equal(e.in_seq, 6003);
+    assert_int_equal(e.out_ts, 1003 * 960u);
+    assert_true(e.marker);
+    assert_int_equal(tbNackMapGet(&map, 1003, 50, &e), TB_NACK_THROTTLED);  /* too soon */
+    assert_int_equal(tbNackMapGet(&map, 1003, 200, &e), TB_NACK_OK);
+    assert_int_equal(tbNackMapGet(&map, 1003, 400, &e), TB_NACK_THROTTLED); /* twice already */
+    assert_int_equal(tbNackMapGet(&map, 999, 0, &e), TB_NACK_MISSING);
+    tbNackMapPut(&map, (uint16_t)(1004 + TB_NACK_SLOTS), 1, 0, false, 0); /* same slot */
+    assert_int_equal(tbNackMapGet(&map, 1004, 0, &e), TB_NACK_MISSING);
+    /* a subscriber's whole NACK state stays small */
+    assert_true(sizeof(tbNackMap) <= 2 * 1024 + 64);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(testPeek),
+        cmocka_unit_test(testMap),
         cmocka_unit_test(testPutGet),
         cmocka_unit_test(testSlotReuse),
         cmocka_unit_test(testArenaWrap),
