@@ -1,9 +1,10 @@
 // turn_relay.test.mjs — the embedded TURN server with real Chromium: two
 // participants join with iceTransportPolicy 'relay', so every packet between
 // them and tribune's SFU passes through tribune's own TURN server (the
-// credentials and URLs come from JoinResponse.ice_servers). First over UDP;
-// then with UDP to the TURN port dropped (nftables inside the test's network
-// namespace), so Chromium must fall back to TURN over TCP. Each time they
+// credentials and URLs come from JoinResponse.ice_servers). First over UDP
+// (TCP to the TURN port dropped with nftables inside the test's network
+// namespace: with both, Chromium may pick either relay pair); then with UDP
+// to the TURN port dropped, so Chromium must fall back to TURN over TCP. Each time they
 // must hear each other, the selected candidate must be a relay candidate of
 // the expected protocol, and tribune's TURN metrics must show relayed packets.
 // A third run uses port-range mode (no rtc.udp_port: a media port per
@@ -38,13 +39,13 @@ function relayCase(title, { blockUdp, wantProtocol, portRange = null }) {
       // reach is tribune's own media port, which the peer policy allows
       ctx.srv = await startTribuneForBrowsers({ portRange, extra: 'turn:\n  enabled: true\n' +
         `  udp_port: ${ctx.turnPort}\n  relay_range_start: 46000\n  relay_range_end: 46200\n` });
-      if (blockUdp) {
-        nft('add', 'table', 'inet', TABLE);
-        nft('add', 'chain', 'inet', TABLE, 'input',
-          '{ type filter hook input priority 0 ; policy accept ; }');
-        nft('add', 'rule', 'inet', TABLE, 'input', 'udp', 'dport', String(ctx.turnPort),
-          'drop');
-      }
+      // the other transport to the TURN port is dropped, so the relay
+      // protocol Chromium ends up on is the one this case is about
+      nft('add', 'table', 'inet', TABLE);
+      nft('add', 'chain', 'inet', TABLE, 'input',
+        '{ type filter hook input priority 0 ; policy accept ; }');
+      nft('add', 'rule', 'inet', TABLE, 'input', blockUdp ? 'udp' : 'tcp', 'dport',
+        String(ctx.turnPort), blockUdp ? 'drop' : 'reject');
       const wavs = await Promise.all(Object.values(TONES).map((hz) => ctx.run.tone(hz)));
       const names = Object.keys(TONES);
       const people = await Promise.all(names.map((name, i) =>
@@ -53,7 +54,7 @@ function relayCase(title, { blockUdp, wantProtocol, portRange = null }) {
     });
 
     after(async () => {
-      if (blockUdp) try { nft('delete', 'table', 'inet', TABLE); } catch { /* never made */ }
+      try { nft('delete', 'table', 'inet', TABLE); } catch { /* never made */ }
       await ctx.run?.close();
       await ctx.srv?.stop();
     });
