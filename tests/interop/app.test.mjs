@@ -6,14 +6,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import dgram from 'node:dgram';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { TokenVerifier } from 'livekit-server-sdk';
-import { defaultConfigBody, freePort, runTribune, startTribune } from './lib/server.mjs';
+import { defaultConfigBody, freePort, freeUdpPort, runTribune, startTribune }
+  from './lib/server.mjs';
 
 // Outside the app directory; no answer may ever contain it.
 const SECRET = `TOP-SECRET-${randomBytes(8).toString('hex')}`;
@@ -31,16 +30,6 @@ const FILES = {
 let tmp;       // temp root: app/, tribune.yaml and outside/secret.txt
 let appDir;
 let srv;       // app_dir set, not development mode
-
-/** A UDP port that was free a moment ago (for --dev's media port). */
-async function freeUdpPort() {
-  const s = dgram.createSocket('udp4');
-  s.bind(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  s.close();
-  return port;
-}
 
 /**
  * One request with the path sent exactly as given (fetch would normalise

@@ -4,19 +4,9 @@
 // candidate address; with no STUN server answering it warns and falls back.
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
-import { defaultConfigBody, startTribune } from './lib/server.mjs';
-
-async function freeUdpPort() {
-  const s = dgram.createSocket('udp4');
-  s.bind(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  s.close();
-  return port;
-}
+import { defaultConfigBody, freeUdpPort, startTribune } from './lib/server.mjs';
 
 const hasTurnserver = (() => {
   try { execFileSync('sh', ['-c', 'command -v turnserver']); return true; } catch { return false; }

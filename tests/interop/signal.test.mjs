@@ -18,7 +18,7 @@ import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { AddTrackRequest, DisconnectReason, JoinRequest, LeaveRequest, LeaveRequest_Action,
   ParticipantInfo_State, SignalRequest, SignalResponse, TrackType,
   WrappedJoinRequest, WrappedJoinRequest_Compression } from '@livekit/protocol';
-import { REPO_ROOT, startTribune } from './lib/server.mjs';
+import { freeUdpPort, REPO_ROOT, startTribune } from './lib/server.mjs';
 import { wsConnect } from './lib/ws.mjs';
 
 const WRONG_SECRET = 'not_the_right_secret_0123456789_abcdefgh';
@@ -39,16 +39,6 @@ let udpPort;
 let srv;
 let rs;
 const sockets = new Set();
-
-/** A UDP port that was free a moment ago. */
-async function freeUdpPort() {
-  const s = dgram.createSocket('udp4');
-  s.bind(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  s.close();
-  return port;
-}
 
 /** The test config: loopback, one key, the media port on udp, a 4 KiB signal limit. */
 function configBody({ port, key, secret }, { udp = udpPort, extra = '' } = {}) {

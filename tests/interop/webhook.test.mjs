@@ -9,7 +9,6 @@
 //   /gone   answers 404: counted as failed, not retried.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -20,7 +19,7 @@ import { AccessToken, RoomServiceClient, WebhookReceiver } from 'livekit-server-
 import { AddTrackRequest, DisconnectReason, JoinRequest, LeaveRequest, LeaveRequest_Action,
   SessionDescription, SignalRequest, SignalResponse, TrackType, WrappedJoinRequest }
   from '@livekit/protocol';
-import { REPO_ROOT, TEST_KEY, TEST_SECRET, startTribune } from './lib/server.mjs';
+import { freeUdpPort, REPO_ROOT, startTribune, TEST_KEY, TEST_SECRET } from './lib/server.mjs';
 import { wsConnect } from './lib/ws.mjs';
 
 const WAIT_MS = 2000;        // one signaling message
@@ -88,15 +87,6 @@ let srv;
 let rs;
 let hookPort;
 const sockets = new Set();
-
-async function freeUdpPort() {
-  const s = dgram.createSocket('udp4');
-  s.bind(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  s.close();
-  return port;
-}
 
 before(async () => {
   hookServer.listen(0, '127.0.0.1');

@@ -3,19 +3,10 @@
 // handling: own PID, SIGTERM then SIGKILL) with media on one UDP port of
 // 127.0.0.1, and signs HS256 tokens with node:crypto.
 import { createHmac } from 'node:crypto';
-import dgram from 'node:dgram';
-import { once } from 'node:events';
-import { defaultConfigBody, startTribune } from '../../interop/lib/server.mjs';
+import { defaultConfigBody, freeUdpPort, startTribune } from '../../interop/lib/server.mjs';
 
-/** A UDP port that was free a moment ago on 127.0.0.1. */
-export async function freeUdpPort() {
-  const s = dgram.createSocket('udp4');
-  s.bind(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  s.close();
-  return port;
-}
+/** A UDP port that was free a moment ago on 127.0.0.1 (server.mjs's). */
+export { freeUdpPort };
 
 /**
  * Starts tribune for browsers: HTTP/WebSocket on a free port, media on one

@@ -9,6 +9,7 @@
 // Every process started here is remembered and killed (by its own PID) when
 // the test process exits, should a test forget its after() hook.
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
@@ -50,6 +51,16 @@ export async function freePort(host = '127.0.0.1') {
   const { port } = srv.address();
   srv.close();
   await once(srv, 'close');
+  return port;
+}
+
+/** A UDP port that was free a moment ago, found by binding host:0. */
+export async function freeUdpPort(host = '127.0.0.1') {
+  const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  s.bind(0, host);
+  await once(s, 'listening');
+  const { port } = s.address();
+  s.close();
   return port;
 }
 

@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { freeUdpPort as freeUdpPortOn } from './server.mjs';
 
 const live = new Set();
 process.on('exit', () => {
@@ -69,13 +70,8 @@ async function canBindTcp(port, host) {
 }
 
 /** A UDP port free on 0.0.0.0 a moment ago (kernel-chosen). */
-export async function freeUdpPort() {
-  const s = dgram.createSocket('udp4');
-  s.bind(0, '0.0.0.0');
-  await once(s, 'listening');
-  const { port } = s.address();
-  s.close();
-  return port;
+export function freeUdpPort() {
+  return freeUdpPortOn('0.0.0.0');
 }
 
 /** A port number free for both TCP and UDP on all addresses. */
