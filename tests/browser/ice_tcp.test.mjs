@@ -36,11 +36,7 @@ describe('ICE-TCP when UDP is blocked', () => {
     nft('add', 'chain', 'inet', TABLE, 'input',
       '{ type filter hook input priority 0 ; policy accept ; }');
     nft('add', 'rule', 'inet', TABLE, 'input', 'udp', 'dport', String(ctx.srv.udpPort), 'drop');
-    const wavs = await Promise.all(Object.values(TONES).map((hz) => ctx.run.tone(hz)));
-    const names = Object.keys(TONES);
-    const people = await Promise.all(names.map((name, i) =>
-      ctx.run.participant({ name, wav: wavs[i] })));
-    names.forEach((n, i) => { ctx.people[n] = people[i]; });
+    ctx.people = await ctx.run.people(TONES);
   });
 
   after(async () => {

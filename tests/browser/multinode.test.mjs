@@ -131,11 +131,7 @@ async function setUp(ctx, nodeNames) {
   ctx.ids = {};
   for (const name of nodeNames) ctx.ids[name] = await nodeIdOf(ctx.redisPort, ctx.nodes[name]);
   ctx.run = await startRun();
-  const names = Object.keys(TONES);
-  const wavs = await Promise.all(names.map((n) => ctx.run.tone(TONES[n])));
-  const people = await Promise.all(names.map((name, i) =>
-    ctx.run.participant({ name, wav: wavs[i] })));
-  names.forEach((n, i) => { ctx.people[n] = people[i]; });
+  ctx.people = await ctx.run.people(TONES);
 }
 
 /** Closes the browsers, stops the nodes (noting one that needed SIGKILL) and Redis. */

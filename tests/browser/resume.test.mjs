@@ -28,12 +28,8 @@ function resumeSuite(singlePeerConnection) {
         'run inside tests/browser/run.sh (loopback-only namespace)');
       ctx.run = await startRun();
       ctx.srv = await startTribuneForBrowsers();
-      const names = Object.keys(TONES);
-      const wavs = await Promise.all(Object.values(TONES).map((hz) => ctx.run.tone(hz)));
-      const people = await Promise.all(names.map((name, i) =>
-        ctx.run.participant({ name, wav: wavs[i] })));
-      names.forEach((n, i) => { ctx.people[n] = people[i]; });
-      for (const who of names) {
+      ctx.people = await ctx.run.people(TONES);
+      for (const who of Object.keys(TONES)) {
         const token = joinToken({ key: ctx.srv.key, secret: ctx.srv.secret, identity: who, room });
         await ctx.people[who].page.evaluate(([url, t, one]) => window.join(url, t,
           { singlePeerConnection: one }), [ctx.srv.wsUrl, token, singlePeerConnection]);

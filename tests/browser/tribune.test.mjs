@@ -49,11 +49,7 @@ function roomSuite(singlePeerConnection) {
         'run inside tests/browser/run.sh (loopback-only namespace)');
       ctx.run = await startRun();
       ctx.srv = await startTribuneForBrowsers();
-      const names = Object.keys(TONES);
-      const wavs = await Promise.all(names.map((n) => ctx.run.tone(TONES[n])));
-      const people = await Promise.all(names.map((name, i) =>
-        ctx.run.participant({ name, wav: wavs[i] })));
-      names.forEach((n, i) => { ctx.people[n] = people[i]; });
+      ctx.people = await ctx.run.people(TONES);
     });
 
     after(async () => {

@@ -46,11 +46,7 @@ function relayCase(title, { blockUdp, wantProtocol, portRange = null }) {
         '{ type filter hook input priority 0 ; policy accept ; }');
       nft('add', 'rule', 'inet', TABLE, 'input', blockUdp ? 'udp' : 'tcp', 'dport',
         String(ctx.turnPort), blockUdp ? 'drop' : 'reject');
-      const wavs = await Promise.all(Object.values(TONES).map((hz) => ctx.run.tone(hz)));
-      const names = Object.keys(TONES);
-      const people = await Promise.all(names.map((name, i) =>
-        ctx.run.participant({ name, wav: wavs[i] })));
-      names.forEach((n, i) => { ctx.people[n] = people[i]; });
+      ctx.people = await ctx.run.people(TONES);
     });
 
     after(async () => {

@@ -22,9 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_BIN, HERE, childPidsWith, chromiumArgs, loopbackOnly, sleep, withTimeout } from
-  './lib/browser.mjs';
+import { HERE, launchChromium, loopbackOnly, sleep } from './lib/browser.mjs';
 import { startTribuneForBrowsers } from './lib/tribune.mjs';
 import { REPO_ROOT, TRIBUNE_BIN } from '../interop/lib/server.mjs';
 
@@ -73,35 +71,8 @@ function signToken({ key, secret, identity, name, room, admin = false, ttlS = 60
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 
 /** One participant: a Chromium with its tone as microphone, at desktop size. */
-async function launch({ name, wav, tmpRoot, timeoutMs = 15000 }) {
-  const profile = await fs.mkdtemp(path.join(tmpRoot, `profile-${name}-`));
-  const context = await withTimeout(chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_BIN, headless: true, args: chromiumArgs(wav), viewport: DESKTOP,
-    timeout: timeoutMs,
-  }), timeoutMs + 1000, `launch chromium for ${name}`);
-  const logs = [];
-  const page = context.pages()[0] || await context.newPage();
-  page.setDefaultTimeout(timeoutMs);
-  const log = (line) => logs.push(line.length > 400 ? `${line.slice(0, 400)}...` : line);
-  page.on('console', (m) => log(`[${name}] ${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => log(`[${name}] pageerror: ${e.message}`));
-  let closed = false;
-  return {
-    name, page, logs,
-    async close() {
-      if (closed) return;
-      closed = true;
-      try {
-        await withTimeout(context.close(), 5000, `close chromium of ${name}`);
-      } catch {
-        for (const pid of await childPidsWith(`--user-data-dir=${profile}`)) {
-          try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-        }
-      }
-      await fs.rm(profile, { recursive: true, force: true });
-    },
-  };
-}
+const launch = ({ name, wav, tmpRoot, timeoutMs = 15000 }) =>
+  launchChromium({ name, wav, tmpRoot, timeoutMs, extra: { viewport: DESKTOP } });
 
 describe('the debate room page at /app/', () => {
   const ctx = { people: {}, shots: [] };

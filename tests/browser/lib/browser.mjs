@@ -119,17 +119,19 @@ export async function childPidsWith(marker) {
 }
 
 /**
- * Launches one participant's Chromium with its own WAV and profile, opens
- * the page and waits for window.harnessReady. Resolves to
- * {name, page, context, logs, close()}; logs collects console output and
- * page errors ("[name] ...", each cut at 400 characters) for failure messages.
+ * A Chromium with its own profile under tmpRoot and `wav` as its microphone
+ * (extra: more launchPersistentContext options, e.g. a viewport). Resolves
+ * to {name, page, context, logs, close()}; logs collects console output and
+ * page errors ("[name] ...", each cut at 400 characters) for failure
+ * messages; close() ends it (SIGKILL by PID when it hangs) and removes the
+ * profile.
  */
-async function launchParticipant({ name, wav, pageUrl, tmpRoot, timeoutMs }) {
+export async function launchChromium({ name, wav, tmpRoot, timeoutMs = 15000, extra = {} }) {
   const profile = await fs.mkdtemp(path.join(tmpRoot, `profile-${name}-`));
   const logs = [];
   const context = await withTimeout(chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_BIN, headless: true, args: chromiumArgs(wav),
-    timeout: timeoutMs,
+    timeout: timeoutMs, ...extra,
   }), timeoutMs + 1000, `launch chromium for ${name}`);
   let closed = false;
   const close = async () => {
@@ -150,9 +152,7 @@ async function launchParticipant({ name, wav, pageUrl, tmpRoot, timeoutMs }) {
     const log = (line) => logs.push(line.length > 400 ? `${line.slice(0, 400)}...` : line);
     page.on('console', (m) => log(`[${name}] ${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => log(`[${name}] pageerror: ${e.message}`));
-    await page.goto(pageUrl, { timeout: timeoutMs });
-    await page.waitForFunction(() => window.harnessReady === true, null, { timeout: timeoutMs });
-    return { name, wav, page, context, logs, close };
+    return { name, page, context, logs, close };
   } catch (e) {
     await close();
     throw e;
@@ -160,9 +160,26 @@ async function launchParticipant({ name, wav, pageUrl, tmpRoot, timeoutMs }) {
 }
 
 /**
+ * One participant's Chromium (launchChromium) on the harness page, once
+ * window.harnessReady. Resolves to {name, wav, page, context, logs, close()}.
+ */
+async function launchParticipant({ name, wav, pageUrl, tmpRoot, timeoutMs }) {
+  const b = await launchChromium({ name, wav, tmpRoot, timeoutMs });
+  try {
+    await b.page.goto(pageUrl, { timeout: timeoutMs });
+    await b.page.waitForFunction(() => window.harnessReady === true, null,
+      { timeout: timeoutMs });
+    return { ...b, wav };
+  } catch (e) {
+    await b.close();
+    throw e;
+  }
+}
+
+/**
  * Starts a test run: bundles the page, serves it, makes a temp dir (tones,
  * profiles). Resolves to {pageUrl, bundle, tmpRoot, tone(hz), participant(o),
- * close()}. participant({name, wav, timeoutMs = 15000}); run.close() closes
+ * people(tones), close()}. participant({name, wav, timeoutMs = 15000}); run.close() closes
  * every participant still open, the server and removes the temp dir.
  */
 export async function startRun({ tmpPrefix = 'tribune-browser-' } = {}) {
@@ -179,6 +196,14 @@ export async function startRun({ tmpPrefix = 'tribune-browser-' } = {}) {
       await pexecFile(path.join(HERE, 'lib', 'tones.sh'), [path.join(tmpRoot, 'tones'),
         String(hz)], { timeout: 20000 });
       return path.join(tmpRoot, 'tones', `tone-${hz}.wav`);
+    },
+    /** One participant per entry of tones ({name: hz}), each with its tone. */
+    async people(tones) {
+      const names = Object.keys(tones);
+      const wavs = await Promise.all(names.map((n) => this.tone(tones[n])));
+      const all = await Promise.all(names.map((name, i) =>
+        this.participant({ name, wav: wavs[i] })));
+      return Object.fromEntries(names.map((n, i) => [n, all[i]]));
     },
     async participant({ name, wav, timeoutMs = 15000 }) {
       const p = await launchParticipant({ name, wav, pageUrl: server.url, tmpRoot, timeoutMs });
