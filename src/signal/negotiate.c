@@ -140,6 +140,20 @@ static int ensureCredentials(tbSignalSession *s) {
     return s->ice_ufrag[0] ? 0 : -1;
 }
 
+void tbSessionTransportSpec(const tbSignalSession *s, uint32_t transport_id, const char *ufrag,
+                            const char *pwd, const tbSdpTransportInfo *remote,
+                            tbMediaTransportSpec *spec) {
+    memset(spec, 0, sizeof *spec);
+    spec->transport_id = transport_id;
+    spec->room_id = s->room_media_id;
+    snprintf(spec->local_ufrag, sizeof spec->local_ufrag, "%s", ufrag);
+    snprintf(spec->local_pwd, sizeof spec->local_pwd, "%s", pwd);
+    snprintf(spec->remote_ufrag, sizeof spec->remote_ufrag, "%s", remote->ice_ufrag);
+    snprintf(spec->remote_pwd, sizeof spec->remote_pwd, "%s", remote->ice_pwd);
+    snprintf(spec->remote_fingerprint, sizeof spec->remote_fingerprint, "%s %s",
+             remote->fingerprint->alg, remote->fingerprint->hex);
+}
+
 /* The first answer creates the media transport, with the DTLS role the
  * answer took (active to the browsers' actpass: we are the DTLS client). */
 static int ensureTransport(tbSignalSession *s, const tbSdp *offer, const tbSdpAnswer *a) {
@@ -151,15 +165,7 @@ static int ensureTransport(tbSignalSession *s, const tbSdp *offer, const tbSdpAn
     if (s->transport_added) return 0; /* ICE restarts: maybeIceRestart */
     snprintf(s->remote_ufrag, sizeof s->remote_ufrag, "%s", ti.ice_ufrag);
     tbMediaTransportSpec spec;
-    memset(&spec, 0, sizeof spec);
-    spec.transport_id = s->transport_id;
-    spec.room_id = s->room_media_id;
-    snprintf(spec.local_ufrag, sizeof spec.local_ufrag, "%s", s->ice_ufrag);
-    snprintf(spec.local_pwd, sizeof spec.local_pwd, "%s", s->ice_pwd);
-    snprintf(spec.remote_ufrag, sizeof spec.remote_ufrag, "%s", ti.ice_ufrag);
-    snprintf(spec.remote_pwd, sizeof spec.remote_pwd, "%s", ti.ice_pwd);
-    snprintf(spec.remote_fingerprint, sizeof spec.remote_fingerprint, "%s %s",
-             ti.fingerprint->alg, ti.fingerprint->hex);
+    tbSessionTransportSpec(s, s->transport_id, s->ice_ufrag, s->ice_pwd, &ti, &spec);
     spec.dtls_role =
         a->setup == TB_SDP_SETUP_PASSIVE ? TB_MEDIA_DTLS_SERVER : TB_MEDIA_DTLS_CLIENT;
     spec.fd = s->udp_fd;

@@ -5,6 +5,7 @@
 #define TB_SIGNAL_SESSION_INTERNAL_H
 
 #include "livekit_rtc.pb-c.h"
+#include "sdp/sdp.h"
 #include "signal/hub.h"
 
 #define TB_MAX_DOWN 48              /* remote tracks one participant can receive */
@@ -89,6 +90,12 @@ int tbSessionAnswer(tbSignalSession *s, const Livekit__SessionDescription *offer
  * for a fresh offer (media_sections_requirement). */
 void tbSessionWantTrack(tbSignalSession *s, const tbParticipant *owner, const tbTrack *t);
 /* negotiate.c helpers shared with subscriber.c */
+/* A media transport spec with our ICE credentials (ufrag, pwd) and the
+ * remote ICE credentials and fingerprint; the caller sets the DTLS role,
+ * the socket and data channels. */
+void tbSessionTransportSpec(const tbSignalSession *s, uint32_t transport_id, const char *ufrag,
+                            const char *pwd, const tbSdpTransportInfo *remote,
+                            tbMediaTransportSpec *spec);
 /* An offer or answer (type) with id and mid_to_track_id from down[]. */
 void tbSessionSendDescription(tbSignalSession *s, const char *type, char *sdp, uint32_t id);
 uint32_t tbSessionRandomSsrc(void);

@@ -131,15 +131,7 @@ static int addTransport(tbSignalSession *s, const tbSdp *answer) {
     tbSdpTransportInfo ti;
     if (!tbSdpTransport(answer, &ti) || !ti.fingerprint || !ti.fingerprint->alg) return -1;
     tbMediaTransportSpec spec;
-    memset(&spec, 0, sizeof spec);
-    spec.transport_id = s->sub_transport_id;
-    spec.room_id = s->room_media_id;
-    snprintf(spec.local_ufrag, sizeof spec.local_ufrag, "%s", s->sub_ufrag);
-    snprintf(spec.local_pwd, sizeof spec.local_pwd, "%s", s->sub_pwd);
-    snprintf(spec.remote_ufrag, sizeof spec.remote_ufrag, "%s", ti.ice_ufrag);
-    snprintf(spec.remote_pwd, sizeof spec.remote_pwd, "%s", ti.ice_pwd);
-    snprintf(spec.remote_fingerprint, sizeof spec.remote_fingerprint, "%s %s",
-             ti.fingerprint->alg, ti.fingerprint->hex);
+    tbSessionTransportSpec(s, s->sub_transport_id, s->sub_ufrag, s->sub_pwd, &ti, &spec);
     spec.dtls_role = ti.setup == TB_SDP_SETUP_PASSIVE ? TB_MEDIA_DTLS_CLIENT : TB_MEDIA_DTLS_SERVER;
     spec.fd = s->sub_udp_fd;
     s->sub_udp_fd = -1;
