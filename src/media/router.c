@@ -409,11 +409,8 @@ static int onStun(tbRouter *r, const tbIceTuple *from, const uint8_t *data, size
     return -1;
 }
 
-/* RED (RFC 2198) goes out as RED to subscribers that took it, else as its
- * primary Opus payload: the header to write from (*hh) and the payload type.
- * False when d cannot take the packet. */
-static bool downFormat(const tbUpTrack *u, const tbDownTrack *d, const uint8_t *pkt,
-                       tbRtpHeader *hh, uint8_t *pt) {
+bool tbRouterDownFormat(const tbUpTrack *u, const tbDownTrack *d, const uint8_t *pkt,
+                        tbRtpHeader *hh, uint8_t *pt) {
     *pt = d->pt;
     if (!u->red_pt || hh->pt != u->red_pt) return true;
     if (d->red_pt) {
@@ -423,21 +420,19 @@ static bool downFormat(const tbUpTrack *u, const tbDownTrack *d, const uint8_t *
     return tbRtpRedPrimary(pkt, hh) == TB_RTP_OK;
 }
 
-size_t tbRouterDownPacket(tbUpTrack *u, tbDownTrack *d, const uint8_t *pkt, const tbRtpHeader *h,
-                          uint8_t level, bool voice, uint16_t seq, uint32_t ts, bool marker,
-                          uint8_t *buf, size_t cap) {
-    tbRtpHeader hh = *h;
-    uint8_t pt;
-    if (!downFormat(u, d, pkt, &hh, &pt) || cap < TB_SRTP_MAX_OVERHEAD) return 0;
+size_t tbRouterDownPacket(tbUpTrack *u, tbDownTrack *d, const uint8_t *pkt,
+                          const tbRtpHeader *hh, uint8_t pt, uint8_t level, bool voice,
+                          uint16_t seq, uint32_t ts, bool marker, uint8_t *buf, size_t cap) {
+    if (cap < TB_SRTP_MAX_OVERHEAD) return 0;
     tbRtpRewrite rw = {.ssrc = d->ssrc, .pt = pt, .seq = seq, .ts = ts, .set_marker = marker,
                        .audio_level_id = u->audio_level_ext ? d->audio_level_ext : 0,
                        .audio_level = level, .voice = voice, .mid_id = d->mid_ext,
                        .mid_len = d->mid_len, .mid = d->mid};
-    int n = tbRtpWrite(pkt, &hh, &rw, buf, cap - TB_SRTP_MAX_OVERHEAD);
+    int n = tbRtpWrite(pkt, hh, &rw, buf, cap - TB_SRTP_MAX_OVERHEAD);
     if (n <= 0) return 0;
     size_t len = (size_t)n;
     if (pt == d->red_pt && d->red_pt && u->pt != d->pt) /* RED blocks name Opus by pt */
-        tbRtpRedRenumber(buf + len - hh.payload_len, hh.payload_len, u->pt, d->pt);
+        tbRtpRedRenumber(buf + len - hh->payload_len, hh->payload_len, u->pt, d->pt);
     return tbSrtpProtect(&d->sub->srtp, buf, &len, cap) == TB_SRTP_OK ? len : 0;
 }
 
@@ -449,7 +444,7 @@ static void forwardOne(tbRouter *r, tbUpTrack *u, tbDownTrack *d, const uint8_t 
     if (!sub->srtp_ready || sub->dead || !to) return;
     tbRtpHeader hh = *h;
     uint8_t pt;
-    if (!downFormat(u, d, pkt, &hh, &pt)) return; /* before the munger counts it */
+    if (!tbRouterDownFormat(u, d, pkt, &hh, &pt)) return; /* before the munger counts it */
     tbRtpMunged m;
     if (tbRtpMungerProcess(&d->munger, h->ssrc, h->seq, h->ts, now_us, &m) != TB_MUNGE_FORWARD)
         return;
@@ -457,8 +452,8 @@ static void forwardOne(tbRouter *r, tbUpTrack *u, tbDownTrack *d, const uint8_t 
     uint8_t stackbuf[TB_UDP_MTU];
     bool udp = to->proto == TB_ICE_UDP;
     uint8_t *buf = udp ? tbUdpTxBuffer(r->udp) : stackbuf;
-    size_t len = tbRouterDownPacket(u, d, pkt, h, level, voice, m.seq, m.ts, m.marker, buf,
-                                    TB_UDP_MTU);
+    size_t len = tbRouterDownPacket(u, d, pkt, &hh, pt, level, voice, m.seq, m.ts, m.marker,
+                                    buf, TB_UDP_MTU);
     if (len == 0) return;
     tbNackMapPut(&d->sent, m.seq, h->seq, m.ts, m.marker, now_us / 1000);
     d->packets++;

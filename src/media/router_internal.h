@@ -116,13 +116,18 @@ struct tbRouter {
 
 /* router.c */
 void tbRouterSendTo(tbTransport *t, const uint8_t *data, size_t len);
-/* Downtrack d's copy of uptrack u's packet (pkt/h: as received, plaintext)
- * under outgoing seq, ts and marker, SRTP-protected into buf (cap bytes).
- * Its length, or 0 when d does not take it (RED it cannot unwrap) or it
- * does not fit. Used to forward and to resend on NACK. */
-size_t tbRouterDownPacket(tbUpTrack *u, tbDownTrack *d, const uint8_t *pkt, const tbRtpHeader *h,
-                          uint8_t level, bool voice, uint16_t seq, uint32_t ts, bool marker,
-                          uint8_t *buf, size_t cap);
+/* RED (RFC 2198) goes out as RED to subscribers that took it, else as its
+ * primary Opus payload: *hh (a copy of the packet's header) becomes the
+ * header to write from, *pt the payload type. False when d cannot take it. */
+bool tbRouterDownFormat(const tbUpTrack *u, const tbDownTrack *d, const uint8_t *pkt,
+                        tbRtpHeader *hh, uint8_t *pt);
+/* Downtrack d's copy of uptrack u's packet (pkt as received, plaintext; hh
+ * and pt from tbRouterDownFormat) under outgoing seq, ts and marker,
+ * SRTP-protected into buf (cap bytes). Its length, or 0 when it does not
+ * fit. Used to forward and to resend on NACK. */
+size_t tbRouterDownPacket(tbUpTrack *u, tbDownTrack *d, const uint8_t *pkt,
+                          const tbRtpHeader *hh, uint8_t pt, uint8_t level, bool voice,
+                          uint16_t seq, uint32_t ts, bool marker, uint8_t *buf, size_t cap);
 
 /* router_data.c */
 void tbRouterDataConnected(tbTransport *t);

@@ -48,9 +48,10 @@ static void resend(tbRouter *r, tbTransport *t, tbUpTrack *u, tbDownTrack *d, ui
     uint8_t level = TB_RTP_AUDIO_LEVEL_SILENT;
     bool voice = false;
     if (u->audio_level_ext) tbRtpGetAudioLevel(pkt, &h, u->audio_level_ext, &level, &voice);
-    uint8_t buf[TB_UDP_MTU];
-    size_t len = tbRouterDownPacket(u, d, pkt, &h, level, voice, e.out_seq, e.out_ts, e.marker,
-                                    buf, sizeof buf);
+    uint8_t buf[TB_UDP_MTU], pt;
+    if (!tbRouterDownFormat(u, d, pkt, &h, &pt)) return;
+    size_t len = tbRouterDownPacket(u, d, pkt, &h, pt, level, voice, e.out_seq, e.out_ts,
+                                    e.marker, buf, sizeof buf);
     if (len == 0) return;
     tbRouterSendTo(t, buf, len);
     r->stats.nack_resent++;
