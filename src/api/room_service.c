@@ -94,11 +94,13 @@ static int listRooms(tbApi *api, const tbClaims *c, const ProtobufCMessage *m,
     for (size_t i = 0; i < api->n_remote_rooms; i++) {
         const Livekit__Room *r = api->remote_rooms[i];
         if (!nameListed(req, r->name) || tbRegistryFind(api->registry, r->name)) continue;
-        uint8_t buf[4096];
+        /* a deep copy (the response frees its rooms): through the wire form */
         size_t len = livekit__room__get_packed_size(r);
-        if (len > sizeof buf) continue;
+        uint8_t *buf = malloc(len ? len : 1);
+        if (!buf) return tbTwirpFail(err, "internal", "out of memory");
         livekit__room__pack(r, buf);
         Livekit__Room *copy = livekit__room__unpack(NULL, len, buf);
+        free(buf);
         if (copy) res->rooms[res->n_rooms++] = copy;
     }
     return 0;

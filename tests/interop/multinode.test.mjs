@@ -132,6 +132,11 @@ describe('two nodes, one Redis', { skip: !HAS_REDIS && 'redis-server not install
       'mn in node 2\'s ListRooms (from Redis)', { servers: [a, b] });
     const rooms = await rsB.listRooms(['mn']);
     assert.equal(rooms[0].numParticipants, 2);
+    // a room with large metadata (8 KiB) is listed from Redis too
+    const big = 'm'.repeat(8192);
+    await new RoomServiceClient(a.url, a.key, a.secret).updateRoomMetadata('mn', big);
+    await waitFor(async () => (await rsB.listRooms(['mn']))[0]?.metadata === big,
+      'the 8 KiB metadata in node 2\'s ListRooms', { servers: [a, b] });
   });
 
   it('RoomService changes through the other node reach the owner', async () => {
